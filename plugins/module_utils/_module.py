@@ -1,0 +1,51 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every API module of the collection shares: connection options and error handling."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ._http import HTTPX_IMPORT_ERROR, ApiError, HttpClient
+
+# Options documented by the doc fragment arrkestra.homelab.connection.
+CONNECTION_SPEC = {
+    "url": {"type": "str", "required": True, "fallback": (env_fallback, ["ARRKESTRA_URL"])},
+    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["ARRKESTRA_API_KEY"])},
+    "timeout": {"type": "float", "default": 30.0},
+    "retries": {"type": "int", "default": 3},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+}
+
+
+def connection_spec(api_key_required=True):
+    """A copy of :data:`CONNECTION_SPEC` for one module's argument spec."""
+    spec = dict((k, dict(v)) for k, v in CONNECTION_SPEC.items())
+    spec["api_key"]["required"] = api_key_required
+    return spec
+
+
+def new_module(argument_spec, api_key_required=True, **kwargs):
+    """An AnsibleModule with the connection options merged in and check mode on."""
+    spec = connection_spec(api_key_required)
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    if HTTPX_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
+    return module
+
+
+def client_from_module(module, app, **kwargs):
+    """An :class:`HttpClient` for ``app`` built from the module's connection options."""
+    p = module.params
+    return HttpClient(p["url"], app, timeout=p["timeout"], retries=p["retries"],
+                      validate_certs=p["validate_certs"], ca_path=p["ca_path"], **kwargs)
+
+
+def run(module, body):
+    """Call ``body()`` and turn an :class:`ApiError` into a clean ``fail_json``."""
+    try:
+        body()
+    except ApiError as exc:
+        module.fail_json(msg=str(exc), **exc.to_result())
