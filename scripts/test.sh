@@ -20,7 +20,7 @@ stage() { printf '\n\033[1;35m=== %s ===\033[0m\n' "$*"; }
 
 system_packages() {
     # Debian packages the tests run for real (download clients, sshd, podman...).
-    mapfile -t pkgs < <(sed -e 's/#.*//' -e '/^\s*$/d' tests/apt-packages.txt)
+    mapfile -t pkgs < <(sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' tests/apt-packages.txt)
     missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
