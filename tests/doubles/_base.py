@@ -260,8 +260,9 @@ def _load_yaml(handle):
 
 def _explain(exc):
     cause = exc.__cause__ or exc
-    details = [str(e).split("\n\n", maxsplit=1)[0] for e in getattr(cause, "schema_errors", ()) or ()]
-    return "%s%s" % (exc, (" (" + "; ".join(details) + ")") if details else "")
+    details = sorted(set(str(e).split("\n\n", maxsplit=1)[0] for e in getattr(cause, "schema_errors", ()) or ()))
+    text = "%s%s" % (exc, (" (" + "; ".join(details) + ")") if details else "")
+    return text if len(text) <= 2000 else text[:1000] + " ... " + text[-900:]
 
 
 class DoubleApp:
@@ -318,33 +319,39 @@ class DoubleApp:
 
     # -- engine ------------------------------------------------------------------
     def handle(self, request):
+        self.log.append((request.method, request.path))
+        route = None
+        for candidate in self.routes:
+            params = candidate.match(request.method, request.path)
+            if params is not None:
+                route, request.params = candidate, params
+                break
+        if route is None:
+            return self._finish(self.not_found(request))
+        if route.public:
+            # Public routes (liveness) skip the lock: a handler may call its own app's /ping.
+            return self._dispatch(route, request)
         with self.lock:
-            self.log.append((request.method, request.path))
-            route = None
-            for candidate in self.routes:
-                params = candidate.match(request.method, request.path)
-                if params is not None:
-                    route, request.params = candidate, params
-                    break
-            if route is None:
-                return self._finish(self.not_found(request))
-            authenticated = route.public or self.auth is None or self.auth(request)
-            if not authenticated:
-                return self._finish(self.unauthorized(request))
-            check = self.contract is not None and route.documented
-            if check:
-                problems = self.contract.check_request(route, request, authenticated)
-                if problems and self._violation(problems):
-                    return self._finish(Reply(500, "OpenAPI contract violation: " + "; ".join(problems)))
-            try:
-                reply = route.handler(request)
-            except HttpError as exc:
-                reply = exc.reply
-            if check:
-                problems = self.contract.check_reply(route, request, reply, self.error_schemas)
-                if problems and self._violation(problems):
-                    return self._finish(Reply(500, "OpenAPI contract violation: " + "; ".join(problems)))
-            return self._finish(reply)
+            return self._dispatch(route, request)
+
+    def _dispatch(self, route, request):
+        authenticated = route.public or self.auth is None or self.auth(request)
+        if not authenticated:
+            return self._finish(self.unauthorized(request))
+        check = self.contract is not None and route.documented
+        if check:
+            problems = self.contract.check_request(route, request, authenticated)
+            if problems and self._violation(problems):
+                return self._finish(Reply(500, "OpenAPI contract violation: " + "; ".join(problems)))
+        try:
+            reply = route.handler(request)
+        except HttpError as exc:
+            reply = exc.reply
+        if check:
+            problems = self.contract.check_reply(route, request, reply, self.error_schemas)
+            if problems and self._violation(problems):
+                return self._finish(Reply(500, "OpenAPI contract violation: " + "; ".join(problems)))
+        return self._finish(reply)
 
     def _violation(self, problems):
         """Record ``problems``; True when the request must be answered with 500."""
@@ -385,7 +392,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeout); nothing to tell it
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
