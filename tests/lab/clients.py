@@ -7,7 +7,7 @@ UPnP/NAT-PMP, µTP, peer-country lookup, update checks; no news server).
 
 Use the pytest fixtures (session-scoped)::
 
-    pytest_plugins = ["tests.lab.clients"]      # in a conftest.py
+    from tests.lab.clients import qbittorrent   # in a conftest.py (pytest_plugins only works at the root)
 
     def test_something(qbittorrent):
         qbittorrent.url, qbittorrent.username, qbittorrent.password, qbittorrent.port

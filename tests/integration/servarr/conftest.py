@@ -8,8 +8,7 @@ import sys
 import pytest
 
 from tests.doubles.servarr import ServarrDouble
-
-pytest_plugins = ["tests.lab.clients"]
+from tests.lab.clients import nzbget, qbittorrent, transmission  # noqa: F401 pylint: disable=unused-import
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
