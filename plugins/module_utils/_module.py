@@ -19,21 +19,31 @@ CONNECTION_SPEC = {
 }
 
 
-def connection_spec(api_key_required=True):
-    """A copy of :data:`CONNECTION_SPEC` for one module's argument spec."""
-    spec = dict((k, dict(v)) for k, v in CONNECTION_SPEC.items())
-    spec["api_key"]["required"] = api_key_required
-    return spec
+def connection_spec():
+    """A copy of :data:`CONNECTION_SPEC` for one module's argument spec.
+
+    ``api_key`` is not marked required (the doc fragment documents it as
+    optional, since some apps log in with a user instead); modules of apps
+    that need a key call :func:`require_api_key`, which says where to find one.
+    """
+    return dict((k, dict(v)) for k, v in CONNECTION_SPEC.items())
 
 
-def new_module(argument_spec, api_key_required=True, **kwargs):
+def new_module(argument_spec, **kwargs):
     """An AnsibleModule with the connection options merged in and check mode on."""
-    spec = connection_spec(api_key_required)
+    spec = connection_spec()
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
     if HTTPX_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
     return module
+
+
+def require_api_key(module, where):
+    """Fail clearly when the module has no ``api_key``; ``where`` says where the app shows it."""
+    if not module.params.get("api_key"):
+        module.fail_json(msg="`api_key` is required: the API key of the app (%s), in the task, in "
+                             "module_defaults or in the environment variable ARRKESTRA_API_KEY." % where)
 
 
 def client_from_module(module, app, **kwargs):

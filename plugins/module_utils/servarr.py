@@ -23,7 +23,7 @@ import copy
 import re
 
 from ._http import ApiError, default_error_parser
-from ._module import client_from_module, new_module, run
+from ._module import client_from_module, new_module, require_api_key, run
 from ._reconcile import HIDDEN, MASK, Plan, Reconciler, find_by_name
 
 
@@ -611,10 +611,8 @@ class TagReconciler(Reconciler):
 # -- entry points of the modules ----------------------------------------------------------
 def servarr_module(argument_spec):
     """The AnsibleModule of a Servarr module; ``api_key`` is required, from the task or the environment."""
-    module = new_module(argument_spec, api_key_required=False)
-    if not module.params["api_key"]:
-        module.fail_json(msg="`api_key` is required: the API key of the app (Settings > General > Security), "
-                             "in the task, in module_defaults or in the environment variable ARRKESTRA_API_KEY.")
+    module = new_module(argument_spec)
+    require_api_key(module, "Settings > General > Security")
     return module
 
 
