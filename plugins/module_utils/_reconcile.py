@@ -185,3 +185,51 @@ class Reconciler:
         if self.module._diff:
             self.result["diff"] = diff
         self.module.exit_json(**self.result)
+
+
+class ItemModule:
+    """Stands in for the AnsibleModule while one item of a list is reconciled.
+
+    Lets a module manage many resources of one app in one run (one HTTP
+    session, each collection read once) with the very reconcilers the
+    single-resource modules use: they see the item's options as ``params``
+    and the module's check and diff modes; their result is kept instead of
+    ending the run.
+    """
+
+    def __init__(self, module, params):
+        self._module = module
+        self.params = params
+        self.check_mode = module.check_mode
+        self._diff = module._diff
+        self.no_log_values = module.no_log_values
+        self.result = None
+
+    def warn(self, warning):
+        self._module.warn(warning)
+
+    def exit_json(self, **result):
+        self.result = result
+
+
+def reconcile_items(module, items, make, header):
+    """Reconcile each item with ``make(item_module)``, in order; return the combined result.
+
+    ``items`` are option dicts as the module validated them; ``header(item)``
+    names an item in the diff. The result has ``changed``, ``results`` (one
+    per item: its ``changed``, ``changes`` and resource view) and, in diff
+    mode, ``diff`` as a list with one before/after per changed item.
+    """
+    results, diffs = [], []
+    for params in items:
+        item = ItemModule(module, params)
+        make(item).run()
+        result = item.result
+        diff = result.pop("diff", None)
+        if diff is not None and result.get("changed"):
+            diffs.append(dict(diff, before_header=header(params), after_header=header(params)))
+        results.append(result)
+    combined = {"changed": any(r.get("changed") for r in results), "results": results}
+    if module._diff:
+        combined["diff"] = diffs
+    return combined

@@ -20,11 +20,12 @@ A :class:`ServarrSession` reads every collection at most once per run.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 from ._http import ApiError, default_error_parser
 from ._module import client_from_module, new_module, require_api_key, run
-from ._reconcile import HIDDEN, MASK, Plan, Reconciler, find_by_name
+from ._reconcile import HIDDEN, MASK, Plan, Reconciler, find_by_name, reconcile_items
 
 
 class App:
@@ -626,12 +627,31 @@ def _session_run(module, app, make):
     run(module, body)
 
 
-def run_download_client(app, argument_spec):
-    module = servarr_module(argument_spec)
-    _session_run(module, app, lambda session: ProviderReconciler(
+# -- one reconciler per kind of resource, for the modules and for servarr_links ----
+def download_client_reconciler(module, session):
+    return ProviderReconciler(
         module, session, "downloadclient", "download client", "download_client",
         option_fields=CLIENT_OPTION_FIELDS, top_level=CLIENT_TOP_LEVEL,
-        defaults={"enable": True, "priority": 1}))
+        defaults={"enable": True, "priority": 1})
+
+
+def application_reconciler(module, session):
+    return ProviderReconciler(
+        module, session, "applications", "application", "application",
+        option_fields=APPLICATION_OPTION_FIELDS, top_level={"sync_level": "syncLevel"})
+
+
+def indexer_proxy_reconciler(module, session):
+    if module.params["state"] == "present" and not module.params.get("tags"):
+        module.warn("The indexer proxy %r has no tags: Prowlarr uses a proxy only for indexers that share one of "
+                    "its tags, so it applies to no indexer." % module.params["name"])
+    return ProviderReconciler(
+        module, session, "indexerproxy", "indexer proxy", "indexer_proxy", option_fields=PROXY_OPTION_FIELDS)
+
+
+def run_download_client(app, argument_spec):
+    module = servarr_module(argument_spec)
+    _session_run(module, app, lambda session: download_client_reconciler(module, session))
 
 
 def run_root_folder(app, argument_spec):
@@ -646,18 +666,69 @@ def run_tag(app, argument_spec):
 
 def run_application(argument_spec):
     module = servarr_module(argument_spec)
-    _session_run(module, "prowlarr", lambda session: ProviderReconciler(
-        module, session, "applications", "application", "application",
-        option_fields=APPLICATION_OPTION_FIELDS, top_level={"sync_level": "syncLevel"}))
+    _session_run(module, "prowlarr", lambda session: application_reconciler(module, session))
 
 
 def run_indexer_proxy(argument_spec):
     module = servarr_module(argument_spec)
-    if module.params["state"] == "present" and not module.params.get("tags"):
-        module.warn("The indexer proxy %r has no tags: Prowlarr uses a proxy only for indexers that share one of "
-                    "its tags, so it applies to no indexer." % module.params["name"])
-    _session_run(module, "prowlarr", lambda session: ProviderReconciler(
-        module, session, "indexerproxy", "indexer proxy", "indexer_proxy", option_fields=PROXY_OPTION_FIELDS))
+    _session_run(module, "prowlarr", lambda session: indexer_proxy_reconciler(module, session))
+
+
+# -- servarr_links: every link of one app, in one run --------------------------------------
+# (option, reconciler factory, what the diff calls an item, apps that have it); tags come
+# first so that the other resources find the tags they name.
+LINK_LISTS = (
+    ("tags", TagReconciler, lambda p: "tag %s" % p["label"], ("radarr", "sonarr", "lidarr", "prowlarr")),
+    ("root_folders", RootFolderReconciler, lambda p: "root folder %s" % p["path"], ("radarr", "sonarr", "lidarr")),
+    ("download_clients", download_client_reconciler, lambda p: "download client %s" % p["name"],
+     ("radarr", "sonarr", "lidarr")),
+    ("applications", application_reconciler, lambda p: "application %s" % p["name"], ("prowlarr",)),
+    ("indexer_proxies", indexer_proxy_reconciler, lambda p: "indexer proxy %s" % p["name"], ("prowlarr",)),
+)
+
+
+def links_spec():
+    item = {"type": "list", "elements": "dict", "default": []}
+    return {
+        "app": {"type": "str", "required": True, "choices": sorted(k for k in APPS if k != "readarr")},
+        "tags": dict(item, options=tag_spec()),
+        "root_folders": dict(item, options=root_folder_spec("lidarr")),
+        "download_clients": dict(item, options=download_client_spec()),
+        "applications": dict(item, options=application_spec()),
+        "indexer_proxies": dict(item, options=indexer_proxy_spec()),
+    }
+
+
+def _bind(make, session, item_module):
+    return make(item_module, session)
+
+
+def run_links(argument_spec):
+    module = servarr_module(argument_spec)
+    app = module.params["app"]
+    wrong = ["%s has no %s: give %s only to %s." % (APPS[app].title, name.replace("_", " "), name, "/".join(apps))
+             for name, dummy, dummy, apps in LINK_LISTS if module.params[name] and app not in apps]
+    if wrong:
+        module.fail_json(msg=" ".join(wrong))
+
+    def body():
+        session = ServarrSession(module, app)
+        result = {"changed": False}
+        diffs = []
+        try:
+            for name, make, header, dummy in LINK_LISTS:
+                done = reconcile_items(module, module.params[name], functools.partial(_bind, make, session), header)
+                result[name] = done["results"]
+                result["changed"] = result["changed"] or done["changed"]
+                diffs.extend(done.get("diff", ()))
+        finally:
+            session.client.close()
+        if module._diff:
+            result["diff"] = diffs
+        result["requests"] = len(session.client.requests)
+        result["writes"] = session.client.write_count
+        module.exit_json(**result)
+    run(module, body)
 
 
 # -- servarr_info ---------------------------------------------------------------------------

@@ -122,3 +122,41 @@ def test_create_then_noop_then_update_then_delete(check_mode):
 def test_no_diff_key_without_diff_mode():
     result, dummy = run([], diff=False, name="a", size=1)
     assert "diff" not in result
+
+
+class FakeAnsibleModule(FakeModule):
+    def __init__(self, check_mode=False, diff=True):
+        super().__init__({}, check_mode=check_mode, diff=diff)
+        self.no_log_values = set()
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_reconcile_items_runs_each_item_and_combines(check_mode):
+    store = [{"name": "kept", "size": 1, "password": "x"}]
+    module = FakeAnsibleModule(check_mode=check_mode)
+    items = [{"name": "kept", "size": 1, "password": "x", "state": "present"},
+             {"name": "new", "size": 2, "password": "y", "state": "present"}]
+    made = []
+
+    def make(item_module):
+        assert item_module.check_mode is check_mode and item_module.no_log_values is module.no_log_values
+        made.append(Things(item_module, store))
+        return made[-1]
+
+    result = r.reconcile_items(module, items, make, lambda p: "thing %s" % p["name"])
+    assert result["changed"] is True
+    assert [x["changed"] for x in result["results"]] == [False, True]
+    assert result["results"][1]["thing"]["password"] == r.HIDDEN
+    assert result["diff"] == [{"before": {}, "after": {"name": "new", "size": 2, "password": r.HIDDEN},
+                               "before_header": "thing new", "after_header": "thing new"}]
+    assert [t.writes for t in made] == [[], [] if check_mode else ["create"]]
+    assert module.exited is None  # the items never end the module's run
+
+
+def test_reconcile_items_without_diff_mode_or_items():
+    module = FakeAnsibleModule(diff=False)
+    assert r.reconcile_items(module, [], None, str) == {"changed": False, "results": []}
