@@ -46,7 +46,9 @@ run_sanity() {
     # ansible-test wants its working directory inside ansible_collections/<ns>/<name>
     # and resolves links, so it checks a copy (outside this git tree) of the files
     # git tracks or would track.
-    local dest="${ARRKESTRA_CACHE:-$HOME/.cache/arrkestra}/sanity/ansible_collections/arrkestra/homelab"
+    # One copy per checkout, so that two worktrees can run their checks at once.
+    local dest
+    dest="${ARRKESTRA_CACHE:-$HOME/.cache/arrkestra}/sanity-$(printf %s "$ROOT" | sha1sum | cut -c1-8)/ansible_collections/arrkestra/homelab"
     rm -rf "$dest" && mkdir -p "$dest"
     git ls-files -z --cached --others --exclude-standard \
         | python -c 'import os, sys; sys.stdout.write("".join(p + "\0" for p in sys.stdin.read().split("\0") if p and os.path.isfile(p)))' \
