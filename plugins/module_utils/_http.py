@@ -270,6 +270,12 @@ class HttpClient:
                             hint="Check that `url` points at %s (including its URL base) and that this "
                                  "version of %s has this API." % (self.app, self.app),
                             status=status, details=details, method=method, url=full)
+        if status in (502, 503, 504):
+            return ApiError("%s at %s is unavailable: %s %s answered %d%s"
+                            % (self.app, self.base_url, method, url, status, said),
+                            hint="A proxy or ingress in front of %s answered for it: the app is down, starting "
+                                 "or restarting. Check that it runs, then run again." % self.app,
+                            status=status, details=details, method=method, url=full)
         if status >= 500:
             return ApiError("%s failed on %s %s with %d%s" % (self.app, method, url, status, said),
                             hint="This is an error inside %s; its logs say more." % self.app,

@@ -54,7 +54,9 @@ def test_post_is_not_retried_on_5xx():
         client.post("/downloadclient", {"name": "x"})
     assert len(calls) == 1
     assert err.value.status == 503
-    assert "Radarr failed on POST /api/v3/downloadclient with 503: busy" in str(err.value)
+    assert "Radarr at http://app.test:7878 is unavailable: POST /api/v3/downloadclient answered 503: busy" \
+        in str(err.value)
+    assert "the app is down, starting or restarting" in str(err.value)
 
 
 def test_connection_error_is_retried_then_explained():

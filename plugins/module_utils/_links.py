@@ -1,0 +1,303 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every link of the media stack, derived from the set of apps.
+
+Pure functions, no I/O: the wiring phase gives :func:`derive` the apps of the
+stack model and gets back the links to make, each one an item for one of the
+collection's modules; :func:`plan` adds what the previous run made and is now
+gone (removed apps or instances, links switched off) as items to delete, and
+groups everything by the app whose API is called, so the phase needs one task
+per app.
+
+An app, as this file reads it (the stack model gives more)::
+
+    {"name": "radarr-4k",            # instance name, unique in the stack
+     "kind": "radarr",               # catalog app it is an instance of
+     "url": "http://radarr-4k.media.svc.cluster.local:7878",   # as the other apps reach it
+     "wiring": {...}}                # optional per-instance settings, see INSTANCE_OPTIONS
+
+A link::
+
+    {"id": "radarr-4k/download_clients/qbittorrent",   # stable: the record of what was made
+     "app": "radarr-4k",        # the app whose API makes the link
+     "group": "download_clients",   # list of the module that makes it
+     "to": "qbittorrent",       # the app it points at (None: none)
+     "item": {...},             # options of the item, secrets as references
+     "secrets": {"password": ["qbittorrent", "password"]}}   # option -> [app, credential]
+
+Secrets are never in a link: ``secrets`` names the credential of an app that
+the wiring phase puts in the option when it calls the module.
+"""
+
+from __future__ import annotations
+
+import copy
+from urllib.parse import urlsplit
+
+ARR_KINDS = ("radarr", "sonarr", "lidarr")
+DOWNLOAD_CLIENTS = {
+    # kind: (implementation in the arr apps, protocol, credentials it logs in with)
+    "qbittorrent": ("QBittorrent", "torrent", ("username", "password")),
+    "transmission": ("Transmission", "torrent", ("username", "password")),
+    "sabnzbd": ("Sabnzbd", "usenet", ("api_key",)),
+    "nzbget": ("Nzbget", "usenet", ("username", "password")),
+}
+MEDIA = {
+    # arr kind: (folder under the media root, Jellyfin collection type, Jellyfin library, Prowlarr app,
+    #            newznab categories Prowlarr syncs)
+    "radarr": ("movies", "movies", "Movies", "Radarr", [2000, 2010, 2020, 2030, 2040, 2045, 2050, 2060, 2070, 2080]),
+    "sonarr": ("tv", "tvshows", "Shows", "Sonarr", [5000, 5010, 5020, 5030, 5040, 5045, 5050, 5090]),
+    "lidarr": ("music", "music", "Music", "Lidarr", [3000, 3010, 3020, 3030, 3040, 3050, 3060]),
+}
+SERVARR_KINDS = ARR_KINDS + ("prowlarr",)
+
+#: Per-instance settings an app may carry under ``wiring``.
+INSTANCE_OPTIONS = ("root_folder", "category", "is_4k", "default", "quality_profile", "enabled")
+
+#: Defaults of :func:`derive`'s settings.
+DEFAULT_SETTINGS = {
+    "media_root": "/data/media",
+    "torrents_root": "/data/torrents",
+    "usenet_root": "/data/usenet",
+    "jellyfin_server_name": "Arrkestra",
+    "jellyfin_api_key_name": "arrkestra",
+    "disabled": [],
+    "extra": [],
+}
+
+
+class LinkError(ValueError):
+    """The apps or settings cannot be wired; the message says which and why."""
+
+
+def _host_port(url):
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise LinkError("%r is not a URL with a host" % url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname, port, parts.scheme == "https", parts.path.rstrip("/")
+
+
+def _suffix(app):
+    """What an instance adds to its kind's name: "-4k" for radarr-4k, "" for radarr."""
+    name, kind = app["name"], app["kind"]
+    return name[len(kind):] if name.startswith(kind) else "-" + name
+
+
+def _is_4k(app):
+    wiring = app.get("wiring") or {}
+    if wiring.get("is_4k") is not None:
+        return bool(wiring["is_4k"])
+    return "4k" in _suffix(app).lower().split("-")
+
+
+def root_folder(app, settings):
+    """Where an arr instance keeps its media: <media_root>/<movies|tv|music><suffix>."""
+    wiring = app.get("wiring") or {}
+    if wiring.get("root_folder"):
+        return wiring["root_folder"]
+    return "%s/%s%s" % (settings["media_root"].rstrip("/"), MEDIA[app["kind"]][0], _suffix(app))
+
+
+def category(app):
+    """The download category of an arr instance: its name, so instances never share one."""
+    return (app.get("wiring") or {}).get("category") or app["name"]
+
+
+def _link(app, group, name, item, to=None, secrets=None):
+    return {"id": "%s/%s/%s" % (app["name"], group, name), "app": app["name"], "group": group,
+            "to": to, "item": item, "secrets": secrets or {}}
+
+
+def _validate(apps):
+    seen = {}
+    for index, app in enumerate(apps):
+        for key in ("name", "kind", "url"):
+            if not app.get(key):
+                raise LinkError("app #%d (%s) has no %r" % (index, app.get("name", "?"), key))
+        if app["name"] in seen:
+            raise LinkError("two apps are named %r" % app["name"])
+        seen[app["name"]] = app
+        _host_port(app["url"])
+        unknown = sorted(set(app.get("wiring") or {}) - set(INSTANCE_OPTIONS))
+        if unknown:
+            raise LinkError("app %r: unknown wiring option(s) %s; known: %s"
+                            % (app["name"], ", ".join(unknown), ", ".join(INSTANCE_OPTIONS)))
+
+
+def derive(apps, settings=None):
+    """The links between ``apps``, in the order they must be made."""
+    settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+    _validate(apps)
+    apps = [a for a in apps if (a.get("wiring") or {}).get("enabled", True)]
+    of = dict((kind, [a for a in apps if a["kind"] == kind]) for kind in set(a["kind"] for a in apps))
+    arrs = [a for a in apps if a["kind"] in ARR_KINDS]
+    clients = [a for a in apps if a["kind"] in DOWNLOAD_CLIENTS]
+    links = []
+
+    # Download clients first: the arr apps test them when a link is saved.
+    for client in of.get("qbittorrent", []):
+        for arr in arrs:
+            links.append(_link(client, "categories", category(arr), {
+                "name": category(arr),
+                "save_path": "%s/%s" % (settings["torrents_root"].rstrip("/"), category(arr))}, to=arr["name"]))
+    for client in of.get("sabnzbd", []):
+        for arr in arrs:
+            links.append(_link(client, "categories", category(arr), {
+                "name": category(arr),
+                "dir": "%s/%s" % (settings["usenet_root"].rstrip("/"), category(arr))}, to=arr["name"]))
+
+    for arr in arrs:
+        folder = {"path": root_folder(arr, settings)}
+        if arr["kind"] == "lidarr":   # Lidarr names its root folders
+            folder["name"] = MEDIA["lidarr"][2] + _suffix(arr)
+        links.append(_link(arr, "root_folders", folder["path"], folder))
+        for client in clients:
+            implementation, dummy, credentials = DOWNLOAD_CLIENTS[client["kind"]]
+            host, port, tls, base = _host_port(client["url"])
+            item = {"name": client["name"], "implementation": implementation, "host": host, "port": port,
+                    "use_ssl": tls, "category": category(arr), "enable": True}
+            if base:
+                item["url_base"] = base
+            secrets = {}
+            for credential in credentials:
+                option = "client_api_key" if credential == "api_key" else credential
+                secrets[option] = [client["name"], credential]
+            links.append(_link(arr, "download_clients", client["name"], item, to=client["name"], secrets=secrets))
+
+    for prowlarr in of.get("prowlarr", []):
+        for arr in arrs:
+            links.append(_link(prowlarr, "applications", arr["name"], {
+                "name": arr["name"], "implementation": MEDIA[arr["kind"]][3], "sync_level": "full_sync",
+                "prowlarr_url": prowlarr["url"], "base_url": arr["url"],
+                "sync_categories": list(MEDIA[arr["kind"]][4])},
+                to=arr["name"], secrets={"app_api_key": [arr["name"], "api_key"]}))
+        for solver in of.get("flaresolverr", [])[:1]:
+            links.append(_link(prowlarr, "tags", "flaresolverr", {"label": "flaresolverr"}))
+            links.append(_link(prowlarr, "indexer_proxies", solver["name"], {
+                "name": solver["name"], "host": solver["url"].rstrip("/") + "/", "tags": ["flaresolverr"]},
+                to=solver["name"]))
+
+    for jellyfin in of.get("jellyfin", []):
+        links.append(_link(jellyfin, "startup", "wizard", {"server_name": settings["jellyfin_server_name"]},
+                           secrets={"admin_user": [jellyfin["name"], "username"],
+                                    "admin_password": [jellyfin["name"], "password"]}))
+        links.append(_link(jellyfin, "api_keys", settings["jellyfin_api_key_name"],
+                           {"name": settings["jellyfin_api_key_name"]}))
+        for kind in ARR_KINDS:
+            instances = of.get(kind, [])
+            if instances:
+                dummy, collection_type, library, dummy, dummy = MEDIA[kind]
+                links.append(_link(jellyfin, "libraries", library, {
+                    "name": library, "collection_type": collection_type,
+                    "paths": [root_folder(a, settings) for a in instances]}))
+
+    for seerr in of.get("seerr", []):
+        for jellyfin in of.get("jellyfin", [])[:1]:
+            host, port, tls, base = _host_port(jellyfin["url"])
+            links.append(_link(seerr, "setup", "jellyfin", {
+                "jellyfin_hostname": host, "jellyfin_port": port, "jellyfin_use_ssl": tls,
+                "jellyfin_url_base": base, "libraries": [MEDIA[k][2] for k in ARR_KINDS if of.get(k)]},
+                to=jellyfin["name"], secrets={"jellyfin_username": [jellyfin["name"], "username"],
+                                              "jellyfin_password": [jellyfin["name"], "password"]}))
+        for kind in ("radarr", "sonarr"):
+            defaults = set()
+            for arr in of.get(kind, []):
+                host, port, tls, base = _host_port(arr["url"])
+                wiring = arr.get("wiring") or {}
+                is_4k = _is_4k(arr)
+                default = wiring.get("default")
+                if default is None:
+                    default = is_4k not in defaults
+                if default:
+                    defaults.add(is_4k)
+                item = {"kind": kind, "name": arr["name"], "hostname": host, "port": port, "use_ssl": tls,
+                        "base_url": base, "is_4k": is_4k, "is_default": bool(default),
+                        "root_folder": root_folder(arr, settings)}
+                if wiring.get("quality_profile"):
+                    item["quality_profile"] = wiring["quality_profile"]
+                links.append(_link(seerr, "services", "%s/%s" % (kind, arr["name"]), item, to=arr["name"],
+                                   secrets={"app_api_key": [arr["name"], "api_key"]}))
+
+    for bazarr in of.get("bazarr", []):
+        for kind in ("radarr", "sonarr"):
+            # Bazarr talks to one Radarr and one Sonarr: the first that is not a 4K instance.
+            candidates = sorted(of.get(kind, []), key=_is_4k)
+            if candidates:
+                arr = candidates[0]
+                host, port, tls, base = _host_port(arr["url"])
+                links.append(_link(bazarr, "connections", kind, {
+                    "kind": kind, "host": host, "port": port, "use_ssl": tls, "base_url": base},
+                    to=arr["name"], secrets={"app_api_key": [arr["name"], "api_key"]}))
+
+    return _apply_user_choices(links, apps, settings)
+
+
+def _apply_user_choices(links, apps, settings):
+    names = set(a["name"] for a in apps)
+    disabled = set(settings.get("disabled") or ())
+    unknown = sorted(d for d in disabled if not any(link["id"] == d or link["id"].startswith(d.rstrip("/") + "/")
+                                                    for link in links))
+    if unknown:
+        raise LinkError("wiring_disabled_links names links that do not exist: %s (ids look like "
+                        "'radarr/download_clients/qbittorrent'; a prefix such as 'radarr/download_clients' "
+                        "switches off a whole group)" % ", ".join(unknown))
+    kept = [link for link in links if not any(link["id"] == d or link["id"].startswith(d.rstrip("/") + "/")
+                                               for d in disabled)]
+    for index, extra in enumerate(settings.get("extra") or ()):
+        missing = [k for k in ("app", "group", "item") if k not in extra]
+        if missing:
+            raise LinkError("wiring_extra_links[%d] lacks %s" % (index, ", ".join(missing)))
+        if extra["app"] not in names:
+            raise LinkError("wiring_extra_links[%d]: no app is named %r" % (index, extra["app"]))
+        item = copy.deepcopy(extra["item"])
+        name = item.get("name") or item.get("path") or item.get("label") or str(index)
+        kept.append({"id": "%s/%s/%s" % (extra["app"], extra["group"], name), "app": extra["app"],
+                     "group": extra["group"], "to": extra.get("to"), "item": item, "extra": True,
+                     "secrets": copy.deepcopy(extra.get("secrets") or {})})
+    ids = [link["id"] for link in kept]
+    duplicates = sorted(set(i for i in ids if ids.count(i) > 1))
+    if duplicates:
+        raise LinkError("links defined twice: %s" % ", ".join(duplicates))
+    return kept
+
+
+def identity(link):
+    """What finds a link's resource again: the item's name, path or label (and kind for Seerr)."""
+    item = link["item"]
+    keep = dict((k, item[k]) for k in ("name", "path", "label", "kind") if k in item)
+    return keep
+
+
+def plan(apps, links, previous=None):
+    """Links to make, plus deletions of what ``previous`` made and ``links`` no longer has.
+
+    ``previous`` is the record the last run kept (:func:`record`). A link whose
+    app is gone is not deleted (the app and its data went with it); a link
+    that points to another app (``to``) or that the user added
+    (``wiring_extra_links``), and is gone or switched off, is deleted from the app that still has it - by name, so a
+    resource the user made by hand is never touched. What points to no app
+    (root folders, Jellyfin libraries, tags) holds the user's data or choices
+    and is left in place when it is no longer derived. Returns ``{app name: {group: [items]}}`` in link order, each item
+    with ``state`` and its secrets still as references under ``_secrets``.
+    """
+    names = set(a["name"] for a in apps)
+    current = set(link["id"] for link in links)
+    calls = {}
+    for link in links:
+        item = dict(link["item"], state="present")
+        if link["secrets"]:
+            item["_secrets"] = link["secrets"]
+        calls.setdefault(link["app"], {}).setdefault(link["group"], []).append(item)
+    for old in previous or ():
+        if old["id"] in current or old["app"] not in names or not old.get("prune"):
+            continue
+        item = dict(old["identity"], state="absent")
+        calls.setdefault(old["app"], {}).setdefault(old["group"], []).append(item)
+    return calls
+
+
+def record(links):
+    """What the next run needs to know of this one's links: ids and how to find each again."""
+    return [{"id": link["id"], "app": link["app"], "group": link["group"],
+             "prune": bool(link["to"] or link.get("extra")), "identity": identity(link)} for link in links]

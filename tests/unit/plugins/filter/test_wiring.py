@@ -1,0 +1,53 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the wiring phase."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.arrkestra.homelab.plugins.filter.wiring import FilterModule
+
+F = FilterModule().filters()
+APPS = [{"name": "radarr", "kind": "radarr", "url": "http://radarr:7878"},
+        {"name": "qbittorrent", "kind": "qbittorrent", "url": "http://qbittorrent:8080"}]
+
+
+def test_resolve_fills_secrets_in_and_drops_the_references():
+    items = F["wiring_plan"](F["wiring_links"](APPS), APPS)["radarr"]["download_clients"]
+    resolved = F["wiring_resolve"](items, {"qbittorrent": {"username": "admin", "password": "pw"}})
+    assert resolved[0]["password"] == "pw" and resolved[0]["username"] == "admin"
+    assert "_secrets" not in resolved[0] and "_secrets" in items[0]   # the plan itself is left as it was
+
+
+def test_resolve_names_the_missing_credential_and_where_to_give_it():
+    items = F["wiring_plan"](F["wiring_links"](APPS), APPS)["radarr"]["download_clients"]
+    with pytest.raises(AnsibleFilterError, match=r"No password is known for qbittorrent.*wiring_credentials\['qbittorrent'\]"):
+        F["wiring_resolve"](items, {"qbittorrent": {"username": "admin"}})
+
+
+def test_absent_items_need_no_secret():
+    assert F["wiring_resolve"]([{"name": "x", "state": "absent", "_secrets": {"password": ["gone", "password"]}}], {}) \
+        == [{"name": "x", "state": "absent"}]
+
+
+def test_bad_stack_is_a_filter_error_saying_why():
+    with pytest.raises(AnsibleFilterError, match="Cannot wire the stack: two apps are named 'radarr'"):
+        F["wiring_links"](APPS + APPS[:1])
+
+
+def test_record_round_trips_through_plan():
+    links = F["wiring_links"](APPS)
+    record = F["wiring_record"](links)
+    assert [r["id"] for r in record] == [link["id"] for link in links]
+    assert F["wiring_plan"](links, APPS, record) == F["wiring_plan"](links, APPS)
+
+
+def test_credentials_come_from_the_secrets_and_the_inventory_wins():
+    reads = {"results": [
+        {"item": {"name": "radarr"}, "resources": [{"data": {"api_key": "cmFkYXJyLWtleQ=="}}]},
+        {"item": {"name": "sonarr"}, "resources": []},
+        {"item": {"name": "bazarr"}, "skipped": True}]}
+    assert F["wiring_credentials"](reads, {"sonarr": {"api_key": "given"}}) == {
+        "radarr": {"api_key": "radarr-key"}, "sonarr": {"api_key": "given"}}
