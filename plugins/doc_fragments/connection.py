@@ -45,6 +45,17 @@ options:
     description:
       - PEM file of the certificate authority that signed the app's certificate.
     type: path
+  client_cert:
+    description:
+      - PEM file of a TLS client certificate to present, for example the one of a kubeconfig
+        when O(url) goes through the Kubernetes API server's service proxy
+        (C(https://<api-server>/api/v1/namespaces/<ns>/services/http:<app>:<port>/proxy)).
+      - It may hold the private key too; otherwise give O(client_key).
+    type: path
+  client_key:
+    description:
+      - PEM file of the private key of O(client_cert).
+    type: path
 requirements:
   - httpx >= 0.24 on the host that runs the module
 """

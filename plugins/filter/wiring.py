@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleFilterError
 
@@ -89,6 +90,61 @@ def wiring_credentials(secret_reads, given=None):
     return found
 
 
+def wiring_kube_access(kubeconfig, context=None):
+    """How the controller reaches the API server of a parsed kubeconfig: server and TLS material.
+
+    Returns ``{"server", "ca_data", "cert_data", "key_data", "ca_file", "cert_file", "key_file"}``
+    (PEM text of the ``*-data`` entries, or the files they name). Only client
+    certificates are supported: the service proxy forwards the apps' own
+    ``Authorization`` headers, so a bearer token cannot be used beside them.
+    """
+    kubeconfig = kubeconfig or {}
+    name = context or kubeconfig.get("current-context")
+
+    def pick(kind, wanted):
+        for entry in kubeconfig.get(kind) or ():
+            if entry.get("name") == wanted:
+                return entry.get(kind[:-1]) or {}
+        raise AnsibleFilterError("The kubeconfig has no %s named %r (it has: %s)." % (
+            kind[:-1], wanted, ", ".join(sorted(e.get("name", "?") for e in kubeconfig.get(kind) or ())) or "none"))
+
+    ctx = pick("contexts", name)
+    cluster, user = pick("clusters", ctx.get("cluster")), pick("users", ctx.get("user"))
+    if not (user.get("client-certificate-data") or user.get("client-certificate")):
+        raise AnsibleFilterError(
+            "The kubeconfig user of context %r has no client certificate (it uses %s); reaching the apps through "
+            "the API server's service proxy needs one, as k3s and Talos kubeconfigs have. Use an admin kubeconfig, "
+            "or set wiring_controller_access: direct and give each app a controller_url."
+            % (name, ", ".join(sorted(k for k in user)) or "nothing"))
+
+    def pem(data):
+        return base64.b64decode(data).decode("ascii") if data else None
+
+    return {"server": cluster.get("server", "").rstrip("/"),
+            "ca_data": pem(cluster.get("certificate-authority-data")), "ca_file": cluster.get("certificate-authority"),
+            "insecure": bool(cluster.get("insecure-skip-tls-verify")),
+            "cert_data": pem(user.get("client-certificate-data")), "cert_file": user.get("client-certificate"),
+            "key_data": pem(user.get("client-key-data")), "key_file": user.get("client-key")}
+
+
+def wiring_proxied(apps, server, namespace):
+    """``apps`` with each ``controller_url`` going through the API server's service proxy.
+
+    The service and port come from the app's in-cluster ``url``
+    (``http://<service>.<namespace>.svc...:<port>``).
+    """
+    out = []
+    for app in apps or ():
+        parts = urlsplit(app["url"])
+        host = parts.hostname or ""
+        service = host.split(".")[0]
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        ns = host.split(".")[1] if host.count(".") >= 2 and host.split(".")[2] == "svc" else namespace
+        out.append(dict(app, controller_url="%s/api/v1/namespaces/%s/services/%s:%s:%d/proxy%s" % (
+            server.rstrip("/"), ns, parts.scheme or "http", service, port, parts.path.rstrip("/"))))
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -99,4 +155,6 @@ class FilterModule:
             "wiring_credentials": wiring_credentials,
             "wiring_secret": wiring_secret,
             "wiring_items": wiring_items,
+            "wiring_kube_access": wiring_kube_access,
+            "wiring_proxied": wiring_proxied,
         }

@@ -12,6 +12,7 @@ a hint on what to fix. App families plug in how their error bodies read
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import traceback
 
@@ -102,6 +103,29 @@ class Response:
         self.text = text
 
 
+def tls_context(validate_certs=True, ca_path=None, client_cert=None, client_key=None):
+    """What httpx's ``verify`` takes: a bool, or an SSL context with a CA and/or a client certificate.
+
+    A client certificate is how the controller reaches an app through the
+    Kubernetes API server's service proxy with only a kubeconfig.
+    """
+    if not (ca_path or client_cert):
+        return bool(validate_certs)
+    context = ssl.create_default_context(cafile=ca_path if (validate_certs and ca_path) else None)
+    if not validate_certs:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if client_cert:
+        try:
+            context.load_cert_chain(client_cert, client_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ApiError("Cannot load the client certificate %s%s: %s"
+                           % (client_cert, " with key %s" % client_key if client_key else "", exc),
+                           hint="`client_cert` must be a PEM certificate and `client_key` its PEM private key "
+                                "(or both in `client_cert`).")
+    return context
+
+
 class HttpClient:
     """A small, strict HTTP client for one app.
 
@@ -114,8 +138,8 @@ class HttpClient:
     """
 
     def __init__(self, base_url, app, api_root="", headers=None, auth=None, timeout=30.0,
-                 retries=3, backoff=0.5, validate_certs=True, ca_path=None,
-                 error_parser=None, transport=None, sleep=time.sleep):
+                 retries=3, backoff=0.5, validate_certs=True, ca_path=None, client_cert=None,
+                 client_key=None, error_parser=None, transport=None, sleep=time.sleep):
         if httpx is None:
             raise ApiError("The Python library httpx is required on the host that runs this module.",
                            hint="Install it with `pip install httpx` in the Python that runs the module.")
@@ -129,7 +153,7 @@ class HttpClient:
         self.sleep = sleep
         self.app_version = None
         self.requests = []  # (method, path) of every request sent, for tests and benchmarks
-        verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        verify = tls_context(validate_certs, ca_path, client_cert, client_key)
         self._client = httpx.Client(base_url=self.base_url, headers=headers or {}, auth=auth,
                                     timeout=timeout, verify=verify, transport=transport,
                                     follow_redirects=False)

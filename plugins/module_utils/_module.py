@@ -16,6 +16,8 @@ CONNECTION_SPEC = {
     "retries": {"type": "int", "default": 3},
     "validate_certs": {"type": "bool", "default": True},
     "ca_path": {"type": "path"},
+    "client_cert": {"type": "path"},
+    "client_key": {"type": "path", "no_log": False},
 }
 
 
@@ -50,7 +52,8 @@ def client_from_module(module, app, **kwargs):
     """An :class:`HttpClient` for ``app`` built from the module's connection options."""
     p = module.params
     return HttpClient(p["url"], app, timeout=p["timeout"], retries=p["retries"],
-                      validate_certs=p["validate_certs"], ca_path=p["ca_path"], **kwargs)
+                      validate_certs=p["validate_certs"], ca_path=p["ca_path"],
+                      client_cert=p.get("client_cert"), client_key=p.get("client_key"), **kwargs)
 
 
 def run(module, body):

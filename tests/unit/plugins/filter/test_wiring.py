@@ -51,3 +51,36 @@ def test_credentials_come_from_the_secrets_and_the_inventory_wins():
         {"item": {"name": "bazarr"}, "skipped": True}]}
     assert F["wiring_credentials"](reads, {"sonarr": {"api_key": "given"}}) == {
         "radarr": {"api_key": "radarr-key"}, "sonarr": {"api_key": "given"}}
+
+
+KUBECONFIG = {
+    "current-context": "default",
+    "clusters": [{"name": "default", "cluster": {"server": "https://192.168.1.10:6443/",
+                                                  "certificate-authority-data": "Q0E="}}],
+    "contexts": [{"name": "default", "context": {"cluster": "default", "user": "default"}},
+                 {"name": "tokens", "context": {"cluster": "default", "user": "robot"}}],
+    "users": [{"name": "default", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ"}},
+              {"name": "robot", "user": {"token": "abc"}}],
+}
+
+
+def test_kube_access_takes_the_server_and_the_client_certificate_of_the_context():
+    access = F["wiring_kube_access"](KUBECONFIG)
+    assert access["server"] == "https://192.168.1.10:6443"
+    assert (access["ca_data"], access["cert_data"], access["key_data"]) == ("CA", "CERT", "KEY")
+
+
+def test_kube_access_explains_a_token_user_and_an_unknown_context():
+    with pytest.raises(AnsibleFilterError, match="has no client certificate .*uses token"):
+        F["wiring_kube_access"](KUBECONFIG, "tokens")
+    with pytest.raises(AnsibleFilterError, match="no context named 'prod' .*default, tokens"):
+        F["wiring_kube_access"](KUBECONFIG, "prod")
+
+
+def test_proxied_urls_go_through_the_service_proxy():
+    apps = [{"name": "radarr-4k", "kind": "radarr", "url": "http://radarr-4k.media.svc.cluster.local:7878"},
+            {"name": "jellyfin", "kind": "jellyfin", "url": "http://jellyfin:8096/jf"}]
+    proxied = F["wiring_proxied"](apps, "https://api:6443", "media")
+    assert proxied[0]["controller_url"] == "https://api:6443/api/v1/namespaces/media/services/http:radarr-4k:7878/proxy"
+    assert proxied[1]["controller_url"] == "https://api:6443/api/v1/namespaces/media/services/http:jellyfin:8096/proxy/jf"
+    assert proxied[0]["url"] == apps[0]["url"]
