@@ -233,17 +233,20 @@ def derive(apps, settings=None):
     return _apply_user_choices(links, apps, settings)
 
 
+def _switched_off(link_id, choice):
+    """Whether ``choice`` (an id or an id prefix such as ``radarr/download_clients``) names ``link_id``."""
+    return link_id == choice or link_id.startswith(choice.rstrip("/") + "/")
+
+
 def _apply_user_choices(links, apps, settings):
     names = set(a["name"] for a in apps)
     disabled = set(settings.get("disabled") or ())
-    unknown = sorted(d for d in disabled if not any(link["id"] == d or link["id"].startswith(d.rstrip("/") + "/")
-                                                    for link in links))
+    unknown = sorted(d for d in disabled if not any(_switched_off(link["id"], d) for link in links))
     if unknown:
         raise LinkError("wiring_disabled_links names links that do not exist: %s (ids look like "
                         "'radarr/download_clients/qbittorrent'; a prefix such as 'radarr/download_clients' "
                         "switches off a whole group)" % ", ".join(unknown))
-    kept = [link for link in links if not any(link["id"] == d or link["id"].startswith(d.rstrip("/") + "/")
-                                               for d in disabled)]
+    kept = [link for link in links if not any(_switched_off(link["id"], d) for d in disabled)]
     for index, extra in enumerate(settings.get("extra") or ()):
         missing = [k for k in ("app", "group", "item") if k not in extra]
         if missing:

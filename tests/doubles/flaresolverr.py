@@ -24,8 +24,8 @@ class FlareSolverrDouble(DoubleApp):
 
     def __init__(self):
         super().__init__()
-        self.add_route("GET", "/", lambda req: Reply(200, {"msg": "FlareSolverr is ready!", "version": self.version,
-                                                         "userAgent": "Mozilla/5.0"}), public=True)
+        ready = {"msg": "FlareSolverr is ready!", "version": self.version, "userAgent": "Mozilla/5.0"}
+        self.add_route("GET", "/", lambda req: Reply(200, ready), public=True)
         self.add_route("GET", "/health", lambda req: Reply(200, {"status": "ok"}), public=True)
         self.add_route("POST", "/v1", lambda req: Reply(500, {"status": "error", "message": "not solved by a double"}),
                        public=True)

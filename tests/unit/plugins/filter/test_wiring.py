@@ -55,8 +55,8 @@ def test_credentials_come_from_the_secrets_and_the_inventory_wins():
 
 KUBECONFIG = {
     "current-context": "default",
-    "clusters": [{"name": "default", "cluster": {"server": "https://192.168.1.10:6443/",
-                                                  "certificate-authority-data": "Q0E="}}],
+    "clusters": [{"name": "default",
+                  "cluster": {"server": "https://192.168.1.10:6443/", "certificate-authority-data": "Q0E="}}],
     "contexts": [{"name": "default", "context": {"cluster": "default", "user": "default"}},
                  {"name": "tokens", "context": {"cluster": "default", "user": "robot"}}],
     "users": [{"name": "default", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ"}},
