@@ -1,0 +1,162 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""qBittorrent's WebUI API v2: a logged-in session, categories and preferences."""
+
+from __future__ import annotations
+
+import json
+
+from ._http import ApiError
+from ._module import client_from_module, new_module, run
+from ._reconcile import Reconciler, differences, redact
+
+#: Preferences qBittorrent accepts but never returns, so that no run could tell whether they differ.
+WRITE_ONLY_PREFERENCES = ("web_ui_password",)
+#: Preferences that are secrets: hidden in results and diffs.
+SECRET_PREFERENCES = ("web_ui_password", "proxy_password", "mail_notification_password", "dyndns_password")
+
+
+def connection_spec():
+    return {
+        "username": {"type": "str", "default": "admin"},
+        "password": {"type": "str", "no_log": True, "required": True},
+    }
+
+
+def qbittorrent_module(argument_spec):
+    spec = dict(connection_spec())
+    spec.update(argument_spec)
+    return new_module(spec)
+
+
+class QBittorrentSession:
+    """A logged-in WebUI session; every request carries the Referer/Origin its CSRF check wants."""
+
+    def __init__(self, module, client=None):
+        url = module.params["url"].rstrip("/")
+        self.client = client or client_from_module(module, "qBittorrent", headers={"Referer": url, "Origin": url})
+        self.username = module.params["username"]
+        self._login(module.params["password"])
+
+    def _login(self, password):
+        resp = self.client.request("POST", "/api/v2/auth/login", data={"username": self.username, "password": password},
+                                   expect=(403,))
+        if resp.status == 403:
+            raise ApiError("qBittorrent at %s refused to let this address log in (403): it bans an address after too "
+                           "many failed logins." % self.client.base_url,
+                           hint="Wait for the ban to expire (WebUI\\BanDuration) or restart qBittorrent, then check "
+                                "`username` and `password`.", status=403)
+        if (resp.text or "").strip() != "Ok.":
+            raise ApiError("qBittorrent at %s refused the login of user %r: wrong username or password (it answered "
+                           "%r)." % (self.client.base_url, self.username, (resp.text or "").strip()[:40]),
+                           hint="Give the WebUI user and password qBittorrent has (WebUI\\Username and "
+                                "WebUI\\Password_PBKDF2 in qBittorrent.conf; the apps phase sets them).")
+
+    def categories(self):
+        return self.client.get("/api/v2/torrents/categories") or {}
+
+    def preferences(self):
+        return self.client.get("/api/v2/app/preferences") or {}
+
+    def post_form(self, path, data):
+        return self.client.request("POST", path, data=data).body
+
+    def close(self):
+        self.client.close()
+
+
+def _norm_path(path):
+    return path.rstrip("/") if path and path != "/" else path
+
+
+class CategoryReconciler(Reconciler):
+    """A category, by name (qBittorrent compares category names exactly)."""
+
+    result_key = "category"
+
+    def __init__(self, module, session):
+        super().__init__(module)
+        self.session = session
+        self.name = module.params["name"]
+
+    def fetch(self):
+        found = self.session.categories().get(self.name)
+        if found is None:
+            return None
+        return {"name": self.name, "save_path": _norm_path(found.get("savePath") or "")}
+
+    def build(self, current):
+        wanted = dict(current or {"name": self.name, "save_path": ""})
+        if self.params.get("save_path") is not None:
+            wanted["save_path"] = _norm_path(self.params["save_path"])
+        return wanted
+
+    def create(self, wanted):
+        self.session.post_form("/api/v2/torrents/createCategory", {"category": self.name, "savePath": wanted["save_path"]})
+        return wanted
+
+    def update(self, current, wanted):
+        self.session.post_form("/api/v2/torrents/editCategory", {"category": self.name, "savePath": wanted["save_path"]})
+        return wanted
+
+    def remove(self, current):
+        self.session.post_form("/api/v2/torrents/removeCategories", {"categories": self.name})
+
+
+class PreferencesReconciler(Reconciler):
+    """The application preferences: only the keys the task names are compared and sent."""
+
+    result_key = "preferences"
+    secret_keys = SECRET_PREFERENCES
+
+    def __init__(self, module, session):
+        super().__init__(module)
+        self.session = session
+        self.wanted = module.params["preferences"]
+        self._all = None
+
+    def fetch(self):
+        self._all = self.session.preferences()
+        unknown = sorted(k for k in self.wanted if k not in self._all and k not in WRITE_ONLY_PREFERENCES)
+        if unknown:
+            raise ApiError("qBittorrent %s has no preference %s." % (self.session.client.app_version or "",
+                                                                     ", ".join(unknown)),
+                           hint="Names are those of GET /api/v2/app/preferences, for example save_path, "
+                                "temp_path_enabled, max_ratio, listen_port; check the spelling and the version.")
+        write_only = sorted(k for k in self.wanted if k in WRITE_ONLY_PREFERENCES)
+        if write_only:
+            raise ApiError("qBittorrent never returns %s, so the module cannot tell whether it differs and would "
+                           "change it on every run." % ", ".join(write_only),
+                           hint="Set the WebUI password before the first start in qBittorrent.conf "
+                                "(WebUI\\Password_PBKDF2), as the apps phase does.")
+        return dict((k, self._all[k]) for k in self.wanted)
+
+    def build(self, current):
+        return dict(self.wanted)
+
+    def compare(self, current, wanted):
+        return differences(current, wanted)
+
+    def update(self, current, wanted):
+        changed = dict((k, v) for k, v in wanted.items() if current.get(k) != v)
+        self.session.post_form("/api/v2/app/setPreferences", {"json": json.dumps(changed)})
+        return wanted
+
+    def create(self, wanted):  # pragma: no cover - preferences always exist
+        return self.update({}, wanted)
+
+    def remove(self, current):  # pragma: no cover - preferences cannot be deleted
+        raise ApiError("qBittorrent preferences cannot be deleted.")
+
+    def present_view(self, resource):
+        return redact(resource, self.secret_keys)
+
+
+def run_with_session(module, make):
+    def body():
+        session = QBittorrentSession(module)
+        try:
+            make(module, session).run()
+        finally:
+            session.close()
+    run(module, body)
