@@ -1,0 +1,107 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SABnzbd's API: ``/api?mode=...&apikey=...&output=json``, and its categories."""
+
+from __future__ import annotations
+
+from ._http import ApiError
+from ._module import client_from_module, new_module, require_api_key, run
+from ._reconcile import Reconciler
+
+PRIORITIES = {"default": -100, "paused": -2, "low": -1, "normal": 0, "high": 1, "force": 2}
+POST_PROCESSING = {"default": "", "download": "0", "repair": "1", "unpack": "2", "delete": "3"}
+
+
+def sabnzbd_module(argument_spec):
+    module = new_module(argument_spec)
+    require_api_key(module, "Config > General > Security > API Key")
+    return module
+
+
+class SabnzbdSession:
+    """Calls of one run; SABnzbd answers errors as HTTP 200 with ``status: false``."""
+
+    def __init__(self, module, client=None):
+        self.client = client or client_from_module(module, "SABnzbd")
+        self.api_key = module.params["api_key"]
+
+    def call(self, mode, **args):
+        params = dict(args, mode=mode, output="json", apikey=self.api_key)
+        body = self.client.get("/api", params=params)
+        if isinstance(body, dict) and body.get("status") is False:
+            error = body.get("error") or "unknown error"
+            hint = None
+            if "API Key" in error:
+                hint = "Give the API key SABnzbd has (Config > General > Security; the apps phase writes it to sabnzbd.ini)."
+            raise ApiError("SABnzbd refused mode=%s%s: %s" % (
+                mode, " for %r" % args["keyword"] if args.get("keyword") else "", error), hint=hint)
+        if not isinstance(body, dict):
+            raise ApiError("SABnzbd at %s answered mode=%s with something that is not JSON: %r"
+                           % (self.client.base_url, mode, str(body)[:80]),
+                           hint="Check that `url` points at SABnzbd (including its URL base).")
+        return body
+
+    def categories(self):
+        return self.call("get_config", section="categories").get("config", {}).get("categories", [])
+
+    def close(self):
+        self.client.close()
+
+
+class CategoryReconciler(Reconciler):
+    """A category, by name (SABnzbd stores names in lower case)."""
+
+    result_key = "category"
+
+    def __init__(self, module, session):
+        super().__init__(module)
+        self.session = session
+        self.name = module.params["name"].strip().lower()
+
+    def fetch(self):
+        found = next((c for c in self.session.categories() if str(c.get("name", "")).lower() == self.name), None)
+        return self._view(found) if found else None
+
+    @staticmethod
+    def _view(raw):
+        priority = dict((v, k) for k, v in PRIORITIES.items()).get(int(raw.get("priority", -100)), str(raw.get("priority")))
+        pp = dict((v, k) for k, v in POST_PROCESSING.items()).get(str(raw.get("pp", "")), str(raw.get("pp")))
+        return {"name": raw["name"], "dir": raw.get("dir", ""), "priority": priority, "pp": pp,
+                "script": raw.get("script", "Default")}
+
+    def build(self, current):
+        wanted = dict(current or {"name": self.name, "dir": "", "priority": "default", "pp": "default",
+                                  "script": "Default"})
+        for key in ("dir", "priority", "pp", "script"):
+            if self.params.get(key) is not None:
+                wanted[key] = self.params[key].rstrip("/") if key == "dir" and self.params[key] != "/" else self.params[key]
+        return wanted
+
+    def _send(self, wanted):
+        self.session.call("set_config", section="categories", keyword=self.name, dir=wanted["dir"],
+                          priority=PRIORITIES[wanted["priority"]], pp=POST_PROCESSING[wanted["pp"]],
+                          script=wanted["script"])
+        return wanted
+
+    def create(self, wanted):
+        return self._send(wanted)
+
+    def update(self, current, wanted):
+        return self._send(wanted)
+
+    def remove(self, current):
+        self.session.call("del_config", section="categories", keyword=self.name)
+
+
+def run_category(module):
+    if module.params["name"].strip() == "*":
+        module.fail_json(msg="The category '*' is SABnzbd's default; it cannot be managed by name. "
+                             "Give the categories of the apps instead (radarr, sonarr, ...).")
+
+    def body():
+        session = SabnzbdSession(module)
+        try:
+            CategoryReconciler(module, session).run()
+        finally:
+            session.close()
+    run(module, body)
