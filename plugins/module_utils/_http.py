@@ -173,6 +173,11 @@ class HttpClient:
         return self._client.cookies
 
     @property
+    def headers(self):
+        """Headers sent with every request; a session may add its token once it has one."""
+        return self._client.headers
+
+    @property
     def write_count(self):
         return sum(1 for method, dummy in self.requests if method not in ("GET", "HEAD"))
 

@@ -182,8 +182,12 @@ class OpenApiContract:
     ``{"header": {"X-Api-Key": "k"}}``.
     """
 
-    def __init__(self, spec_path, credentials=None):
+    def __init__(self, spec_path, credentials=None, host="http://double", prefix=""):
         from openapi_core import Config, OpenAPI  # imported late: only doubles with a document need it
+
+        # ``host`` must match the document's servers; ``prefix`` is the path its servers
+        # put before every path (Seerr's "/api/v1"): routes carry it, the document does not.
+        self.host, self.prefix = host, prefix.rstrip("/")
 
         with _SPEC_LOCK:
             if spec_path not in _SPEC_CACHE:
@@ -195,8 +199,11 @@ class OpenApiContract:
         self.document, self.api = _SPEC_CACHE[spec_path]
         self.credentials = credentials or {}
 
+    def _strip(self, path):
+        return path[len(self.prefix):] if self.prefix and path.startswith(self.prefix) else path
+
     def operation(self, template, method):
-        return self.document.get("paths", {}).get(template, {}).get(method.lower())
+        return self.document.get("paths", {}).get(self._strip(template), {}).get(method.lower())
 
     def check_request(self, route, request, authenticated):
         from openapi_core.testing import MockRequest
@@ -209,7 +216,8 @@ class OpenApiContract:
             headers.update(self.credentials.get("header", {}))
             args.update(self.credentials.get("query", {}))
         content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip()
-        mock = MockRequest("http://double", request.method.lower(), request.path, path_pattern=route.template,
+        mock = MockRequest(self.host + self.prefix, request.method.lower(), self._strip(request.path),
+                           path_pattern=self._strip(route.template),
                            args=args, view_args=request.params, headers=headers,
                            data=request.body or None, content_type=content_type)
         try:
@@ -242,8 +250,8 @@ class OpenApiContract:
                 except jsonschema.ValidationError as exc:
                     return ["error answer %d to %s %s: %s" % (reply.status, request.method, request.path, exc.message)]
                 return []
-        mock_request = MockRequest("http://double", request.method.lower(), request.path,
-                                   path_pattern=route.template, view_args=request.params)
+        mock_request = MockRequest(self.host + self.prefix, request.method.lower(), self._strip(request.path),
+                                   path_pattern=self._strip(route.template), view_args=request.params)
         mock_response = MockResponse(data, status_code=int(status), content_type=content_type.split(";")[0])
         try:
             self.api.validate_response(mock_request, mock_response)
@@ -276,6 +284,9 @@ class DoubleApp:
     spec = None
     #: {status: JSON schema} for error answers the document does not describe
     error_schemas = {}
+    #: scheme and host that match the document's ``servers``, and the path they add
+    spec_host = "http://double"
+    spec_prefix = ""
 
     def __init__(self, auth=None, credentials=None, strict=True):
         self.auth = auth
@@ -284,7 +295,7 @@ class DoubleApp:
         self.violations = []
         self.strict = strict
         self.lock = threading.RLock()  # handlers run under it: one request at a time changes state
-        self.contract = OpenApiContract(self.spec, credentials) if self.spec else None
+        self.contract = OpenApiContract(self.spec, credentials, self.spec_host, self.spec_prefix) if self.spec else None
 
     # -- set-up ----------------------------------------------------------------
     def add_route(self, method, template, handler, public=False, documented=True):

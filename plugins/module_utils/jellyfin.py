@@ -1,0 +1,271 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Jellyfin's API: the first-run wizard, sign-in, API keys and libraries."""
+
+from __future__ import annotations
+
+from ._http import ApiError
+from ._module import client_from_module, new_module, run
+from ._reconcile import Reconciler, differences, find_by_name
+
+CLIENT_HEADER = 'MediaBrowser Client="Arrkestra", Device="Ansible", DeviceId="arrkestra-ansible", Version="1"'
+COLLECTION_TYPES = ("movies", "tvshows", "music", "musicvideos", "homevideos", "boxsets", "books", "mixed")
+
+
+def admin_spec():
+    return {"admin_user": {"type": "str"}, "admin_password": {"type": "str", "no_log": True}}
+
+
+def jellyfin_module(argument_spec, required_one_of=None, required_together=None):
+    spec = dict(admin_spec())
+    spec.update(argument_spec)
+    return new_module(spec, required_one_of=required_one_of,
+                      required_together=(required_together or []) + [["admin_user", "admin_password"]])
+
+
+class JellyfinSession:
+    """One client; signs in with the admin user or uses an API key, as the task gives."""
+
+    def __init__(self, module, client=None):
+        self.module = module
+        self.client = client or client_from_module(module, "Jellyfin", headers={"Authorization": CLIENT_HEADER})
+
+    def authorise(self, token):
+        self.client.headers["Authorization"] = '%s, Token="%s"' % (CLIENT_HEADER, token)
+
+    def public_info(self):
+        info = self.client.get("/System/Info/Public")
+        if not isinstance(info, dict) or "Version" not in info:
+            raise ApiError("%s does not look like Jellyfin (GET /System/Info/Public gave %r)."
+                           % (self.client.base_url, str(info)[:80]),
+                           hint="Check that `url` points at Jellyfin, including its base URL.")
+        return info
+
+    def sign_in(self, username=None, password=None):
+        p = self.module.params
+        username = username or p.get("admin_user")
+        password = p.get("admin_password") if password is None else password
+        if p.get("api_key") and not username:
+            self.authorise(p["api_key"])
+            return
+        if not username:
+            raise ApiError("Jellyfin needs `api_key` or `admin_user` and `admin_password`.")
+        resp = self.client.request("POST", "/Users/AuthenticateByName", json_body={"Username": username, "Pw": password or ""},
+                                   expect=(401,))
+        if resp.status == 401:
+            raise ApiError("Jellyfin refused the sign-in of user %r: wrong user name or password." % username,
+                           hint="Give the admin user and password the first-run wizard set "
+                                "(jellyfin_startup; the apps phase keeps them in Jellyfin's Secret).", status=401)
+        self.authorise(resp.body["AccessToken"])
+
+    def close(self):
+        self.client.close()
+
+
+def _session_run(module, make):
+    def body():
+        session = JellyfinSession(module)
+        try:
+            make(module, session).run()
+        finally:
+            session.close()
+    run(module, body)
+
+
+# -- the first-run wizard ------------------------------------------------------------
+class StartupReconciler(Reconciler):
+    """The wizard: done once, in Jellyfin's order; a server already set up is left alone."""
+
+    result_key = "startup"
+
+    def __init__(self, module, session):
+        super().__init__(module)
+        self.session = session
+
+    def fetch(self):
+        info = self.session.public_info()
+        self.result["version"] = info.get("Version")
+        return {"wizard_completed": bool(info.get("StartupWizardCompleted")), "server_name": info.get("ServerName")}
+
+    def build(self, current):
+        if current["wizard_completed"]:
+            return current
+        p = self.params
+        return {"wizard_completed": True, "server_name": p["server_name"], "admin_user": p["admin_user"],
+                "ui_culture": p["ui_culture"], "metadata_language": p["metadata_language"],
+                "metadata_country": p["metadata_country"], "enable_remote_access": p["enable_remote_access"]}
+
+    def compare(self, current, wanted):
+        return [] if current["wizard_completed"] else differences(current, wanted)
+
+    def update(self, current, wanted):
+        p, client = self.params, self.session.client
+        client.get("/Startup/Configuration")
+        client.post("/Startup/Configuration", {"ServerName": p["server_name"], "UICulture": p["ui_culture"],
+                                               "MetadataCountryCode": p["metadata_country"],
+                                               "PreferredMetadataLanguage": p["metadata_language"]})
+        client.get("/Startup/User")      # makes the initial user; the POST fails without it
+        client.post("/Startup/User", {"Name": p["admin_user"], "Password": p["admin_password"]})
+        client.post("/Startup/RemoteAccess", {"EnableRemoteAccess": p["enable_remote_access"],
+                                              "EnableAutomaticPortMapping": False})
+        client.post("/Startup/Complete")
+        self.session.sign_in()          # proves the admin user works
+        return wanted
+
+    def create(self, wanted):  # pragma: no cover - the wizard state always exists
+        return self.update(None, wanted)
+
+    def remove(self, current):  # pragma: no cover - no state: absent
+        return None
+
+
+def run_startup(module):
+    _session_run(module, StartupReconciler)
+
+
+# -- API keys --------------------------------------------------------------------------
+class ApiKeyReconciler(Reconciler):
+    """An API key, by its app name; Jellyfin answers its creation with no body, so it is read back."""
+
+    result_key = "key"
+
+    def __init__(self, module, session):
+        super().__init__(module)
+        self.session = session
+        self.name = module.params["name"]
+
+    def _keys(self):
+        return [k for k in (self.session.client.get("/Auth/Keys") or {}).get("Items", [])
+                if (k.get("AppName") or "").lower() == self.name.lower()]
+
+    def fetch(self):
+        self.session.sign_in()
+        keys = self._keys()
+        if not keys:
+            return None
+        self.result["api_key"] = keys[0]["AccessToken"]
+        return {"name": keys[0]["AppName"], "count": len(keys)}
+
+    def build(self, current):
+        return current or {"name": self.name, "count": 1}
+
+    def compare(self, current, wanted):
+        return []
+
+    def create(self, wanted):
+        self.session.client.post("/Auth/Keys", params={"app": self.name})
+        keys = self._keys()
+        if not keys:
+            raise ApiError("Jellyfin made API key %r but does not list it in GET /Auth/Keys." % self.name)
+        self.result["api_key"] = keys[0]["AccessToken"]
+        return wanted
+
+    def update(self, current, wanted):  # pragma: no cover - a key has nothing to change
+        return current
+
+    def remove(self, current):
+        for key in self._keys():
+            self.session.client.delete("/Auth/Keys/%s" % key["AccessToken"])
+        self.result.pop("api_key", None)
+
+
+def run_api_key(module):
+    _session_run(module, ApiKeyReconciler)
+
+
+# -- libraries -------------------------------------------------------------------------
+def _norm(path):
+    return path.rstrip("/") if path and path != "/" else path
+
+
+class LibraryReconciler(Reconciler):
+    """A library (virtual folder), found by name first: Jellyfin would make "Movies2" otherwise."""
+
+    result_key = "library"
+
+    def __init__(self, module, session):
+        super().__init__(module)
+        self.session = session
+        self.name = module.params["name"]
+
+    def fetch(self):
+        self.session.sign_in()
+        found = find_by_name(self.session.client.get("/Library/VirtualFolders") or [], self.name, key="Name")
+        if found is None:
+            return None
+        self._id = found.get("ItemId")
+        options = found.get("LibraryOptions") or {}
+        wanted_options = self.params.get("options") or {}
+        return {"name": found["Name"], "collection_type": found.get("CollectionType") or "mixed",
+                "paths": [_norm(p) for p in found.get("Locations") or []],
+                "options": dict((k, options.get(k)) for k in wanted_options)}
+
+    def build(self, current):
+        p = self.params
+        wanted = dict(current or {"name": self.name, "collection_type": p.get("collection_type") or "mixed",
+                                  "paths": [], "options": {}})
+        if current and p.get("collection_type") and p["collection_type"] != current["collection_type"]:
+            raise ApiError("Library %r exists in Jellyfin as %s, not %s, and Jellyfin cannot change the type of a "
+                           "library." % (current["name"], current["collection_type"], p["collection_type"]),
+                           hint="Give another name, or delete the library (state: absent) and run again.")
+        if p.get("paths") is not None:
+            wanted["paths"] = list(dict.fromkeys(_norm(x) for x in p["paths"]))
+        if p.get("options"):
+            wanted["options"] = dict(p["options"])
+        return wanted
+
+    def compare(self, current, wanted):
+        found = []
+        if sorted(set(current["paths"])) != sorted(wanted["paths"]) or len(current["paths"]) != len(set(current["paths"])):
+            found.append("paths")
+        found.extend("options." + k for k in sorted(wanted["options"]) if current["options"].get(k) != wanted["options"][k])
+        return found
+
+    def _path_error(self, exc, path):
+        if exc.status == 400:
+            raise ApiError("Jellyfin cannot use %r for library %r: %s" % (path, self.name, exc.message.split(": ", 1)[-1]),
+                           hint="The path must exist inside the Jellyfin container: mount the shared data volume at "
+                                "the same path in Jellyfin as in the arr apps (for example /data/media/movies).",
+                           status=400)
+        raise exc
+
+    def create(self, wanted):
+        params = [("name", self.name), ("collectionType", wanted["collection_type"]), ("refreshLibrary", "false")]
+        params += [("paths", path) for path in wanted["paths"]]
+        try:
+            self.session.client.post("/Library/VirtualFolders", {"LibraryOptions": wanted["options"]}, params=params)
+        except ApiError as exc:
+            self._path_error(exc, ", ".join(wanted["paths"]))
+        return wanted
+
+    def update(self, current, wanted):
+        client = self.session.client
+        for path in wanted["paths"]:
+            if path not in current["paths"]:
+                try:
+                    client.post("/Library/VirtualFolders/Paths", {"Name": current["name"], "Path": path},
+                                params={"refreshLibrary": "false"})
+                except ApiError as exc:
+                    self._path_error(exc, path)
+        seen = set()
+        for path in current["paths"]:
+            if path not in wanted["paths"] or path in seen:   # also drops duplicates another tool added
+                client.delete("/Library/VirtualFolders/Paths", params={"name": current["name"], "path": path,
+                                                                      "refreshLibrary": "false"})
+                if path in wanted["paths"]:
+                    client.post("/Library/VirtualFolders/Paths", {"Name": current["name"], "Path": path},
+                                params={"refreshLibrary": "false"})
+            seen.add(path)
+        if any(c.startswith("options.") for c in self.compare(current, wanted)):
+            folders = client.get("/Library/VirtualFolders") or []
+            folder = find_by_name(folders, current["name"], key="Name") or {}
+            client.post("/Library/VirtualFolders/LibraryOptions", {
+                "Id": folder.get("ItemId"), "LibraryOptions": dict(folder.get("LibraryOptions") or {}, **wanted["options"])})
+        return wanted
+
+    def remove(self, current):
+        self.session.client.delete("/Library/VirtualFolders", params={"name": current["name"], "refreshLibrary": "false"})
+
+
+def run_library(module):
+    _session_run(module, LibraryReconciler)

@@ -1,0 +1,114 @@
+"""jellyfin_startup, jellyfin_api_key and jellyfin_library against the Jellyfin double."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.doubles.jellyfin import JellyfinDouble
+from tests.lab.playbook import Playbook
+
+pytestmark = pytest.mark.integration
+PASSWORD = "jellyfin-admin-pw-1"
+
+
+@pytest.fixture
+def jellyfin():
+    app = JellyfinDouble()
+    server = app.serve()
+    app.url = server.url
+    yield app
+    server.stop()
+    app.assert_contract()
+
+
+def admin(app, **options):
+    return dict({"url": app.url, "admin_user": "admin", "admin_password": PASSWORD}, **options)
+
+
+def test_wizard_once_then_never_again(tmp_path, jellyfin):
+    playbook = Playbook(tmp_path)
+    task = {"name": "wizard", "arrkestra.homelab.jellyfin_startup": admin(jellyfin, server_name="Home")}
+    check = playbook.run([task], check=True, diff=True)["wizard"]
+    assert check["changed"] and not jellyfin.completed and PASSWORD not in str(check)
+    first = playbook.run([task])["wizard"]
+    assert first["changed"] and jellyfin.completed
+    assert jellyfin.user == {"Name": "admin", "Password": PASSWORD} and jellyfin.config["ServerName"] == "Home"
+    order = [path for method, path in jellyfin.log if path.startswith("/Startup")]
+    assert order == ["/Startup/Configuration", "/Startup/Configuration", "/Startup/User", "/Startup/User",
+                     "/Startup/RemoteAccess", "/Startup/Complete"]
+    jellyfin.reset_log()
+    again = playbook.run([dict(task, **{"arrkestra.homelab.jellyfin_startup": admin(
+        jellyfin, server_name="Other", admin_password="another")})])["wizard"]
+    assert not again["changed"] and jellyfin.log == [("GET", "/System/Info/Public")]
+    assert jellyfin.user["Password"] == PASSWORD     # a server already set up is never changed
+
+
+def test_api_key_is_made_once_and_returned(tmp_path, jellyfin):
+    jellyfin.complete_as("admin", PASSWORD)
+    playbook = Playbook(tmp_path)
+    task = {"name": "key", "arrkestra.homelab.jellyfin_api_key": admin(jellyfin, name="arrkestra")}
+    assert playbook.run([task], check=True)["key"]["changed"] and jellyfin.keys == []
+    first = playbook.run([task])["key"]
+    assert first["changed"] and first["api_key"] == jellyfin.keys[0]["AccessToken"]
+    second = playbook.run([task])["key"]
+    assert not second["changed"] and second["api_key"] == first["api_key"] and len(jellyfin.keys) == 1
+    gone = {"name": "key", "arrkestra.homelab.jellyfin_api_key": admin(jellyfin, name="arrkestra", state="absent")}
+    assert playbook.run([gone])["key"]["changed"] and jellyfin.keys == []
+    assert not playbook.run([gone])["key"]["changed"]
+
+
+def test_library_lifecycle_never_makes_movies2(tmp_path, jellyfin):
+    jellyfin.complete_as("admin", PASSWORD)
+    movies, uhd = tmp_path / "movies", tmp_path / "movies-4k"
+    movies.mkdir()
+    uhd.mkdir()
+    playbook = Playbook(tmp_path)
+    task = {"name": "lib", "arrkestra.homelab.jellyfin_library": admin(
+        jellyfin, name="Movies", collection_type="movies", paths=[str(movies)])}
+    assert playbook.run([task], check=True)["lib"]["changed"] and jellyfin.folders == []
+    assert playbook.run([task])["lib"]["changed"]
+    jellyfin.reset_log()
+    again = playbook.run([task])["lib"]
+    assert not again["changed"] and jellyfin.writes() == []
+    assert [f["Name"] for f in jellyfin.folders] == ["Movies"]
+
+    task["arrkestra.homelab.jellyfin_library"].update(paths=[str(movies), str(uhd)], options={"SaveLocalMetadata": True})
+    more = playbook.run([task], diff=True)["lib"]
+    assert sorted(more["changes"]) == ["options.SaveLocalMetadata", "paths"]
+    folder = jellyfin.folders[0]
+    assert folder["Locations"] == [str(movies), str(uhd)] and folder["LibraryOptions"]["SaveLocalMetadata"] is True
+
+    folder["Locations"].append(str(uhd))     # a duplicate another tool added
+    task["arrkestra.homelab.jellyfin_library"]["paths"] = [str(uhd)]
+    assert playbook.run([task])["lib"]["changed"]
+    assert jellyfin.folders[0]["Locations"] == [str(uhd)]
+
+    gone = {"name": "lib", "arrkestra.homelab.jellyfin_library": admin(jellyfin, name="movies", state="absent")}
+    assert playbook.run([gone])["lib"]["changed"] and jellyfin.folders == []
+
+
+def test_clear_errors(tmp_path, jellyfin):
+    jellyfin.complete_as("admin", PASSWORD)
+    (tmp_path / "music").mkdir()
+    playbook = Playbook(tmp_path)
+    playbook.run([{"name": "music", "arrkestra.homelab.jellyfin_library": admin(
+        jellyfin, name="Music", collection_type="music", paths=[str(tmp_path / "music")])}])
+    results = playbook.run([
+        {"name": "wrong password", "ignore_errors": True, "arrkestra.homelab.jellyfin_api_key": admin(
+            jellyfin, name="x", admin_password="nope")},
+        {"name": "missing path", "ignore_errors": True, "arrkestra.homelab.jellyfin_library": admin(
+            jellyfin, name="Shows", collection_type="tvshows", paths=["/nowhere/tv"])},
+        {"name": "bad type", "ignore_errors": True, "arrkestra.homelab.jellyfin_library": admin(
+            jellyfin, name="Shows", collection_type="films")},
+        {"name": "type change", "ignore_errors": True, "arrkestra.homelab.jellyfin_library": admin(
+            jellyfin, name="Music", collection_type="movies")},
+        {"name": "down", "ignore_errors": True, "arrkestra.homelab.jellyfin_startup": admin(
+            jellyfin, url="http://127.0.0.1:9", retries=0)},
+    ])
+    assert "Jellyfin refused the sign-in of user 'admin': wrong user name or password" in results["wrong password"]["msg"]
+    assert "Jellyfin cannot use '/nowhere/tv' for library 'Shows'" in results["missing path"]["msg"]
+    assert "must exist inside the Jellyfin container" in results["missing path"]["msg"]
+    assert "value of collection_type must be one of" in results["bad type"]["msg"]
+    assert "exists in Jellyfin as music, not movies" in results["type change"]["msg"]
+    assert "Cannot connect to Jellyfin at http://127.0.0.1:9" in results["down"]["msg"]
+    assert "nope" not in str(results)
