@@ -186,7 +186,8 @@ class OpenApiContract:
         from openapi_core import Config, OpenAPI  # imported late: only doubles with a document need it
 
         # ``host`` must match the document's servers; ``prefix`` is the path its servers
-        # put before every path (Seerr's "/api/v1"): routes carry it, the document does not.
+        # put before every path (Seerr's "/api/v1"): routes carry it, the document's paths do not
+        # (openapi-core matches the full URL against server + path itself).
         self.host, self.prefix = host, prefix.rstrip("/")
 
         with _SPEC_LOCK:
@@ -216,8 +217,7 @@ class OpenApiContract:
             headers.update(self.credentials.get("header", {}))
             args.update(self.credentials.get("query", {}))
         content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip()
-        mock = MockRequest(self.host + self.prefix, request.method.lower(), self._strip(request.path),
-                           path_pattern=self._strip(route.template),
+        mock = MockRequest(self.host, request.method.lower(), request.path, path_pattern=route.template,
                            args=args, view_args=request.params, headers=headers,
                            data=request.body or None, content_type=content_type)
         try:
@@ -250,8 +250,8 @@ class OpenApiContract:
                 except jsonschema.ValidationError as exc:
                     return ["error answer %d to %s %s: %s" % (reply.status, request.method, request.path, exc.message)]
                 return []
-        mock_request = MockRequest(self.host + self.prefix, request.method.lower(), self._strip(request.path),
-                                   path_pattern=self._strip(route.template), view_args=request.params)
+        mock_request = MockRequest(self.host, request.method.lower(), request.path,
+                                   path_pattern=route.template, view_args=request.params)
         mock_response = MockResponse(data, status_code=int(status), content_type=content_type.split(";")[0])
         try:
             self.api.validate_response(mock_request, mock_response)

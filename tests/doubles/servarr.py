@@ -250,11 +250,13 @@ class ServarrDouble(DoubleApp):
             self.add_route("POST", r + "/rootfolder", self.create_root_folder)
             self.add_route("GET", r + "/rootfolder/{id}", lambda req: Reply(200, self.root_folder_view(self._get("rootfolder", req))))
             self.add_route("DELETE", r + "/rootfolder/{id}", self.delete_plain("rootfolder"))
+            self.store["qualityprofile"] = {1: {"id": 1, "name": "Any"}, 4: {"id": 4, "name": "HD-1080p"},
+                                            5: {"id": 5, "name": "Ultra-HD"}}
+            self.add_route("GET", r + "/qualityprofile", lambda req: Reply(200, self._list("qualityprofile")))
             if app == "lidarr":
                 self.add_route("PUT", r + "/rootfolder/{id}", self.update_root_folder)
                 self.store["qualityprofile"] = {1: {"id": 1, "name": "Any"}, 2: {"id": 2, "name": "Lossless"}}
                 self.store["metadataprofile"] = {1: {"id": 1, "name": "Standard"}, 2: {"id": 2, "name": "None"}}
-                self.add_route("GET", r + "/qualityprofile", lambda req: Reply(200, self._list("qualityprofile")))
                 self.add_route("GET", r + "/metadataprofile", lambda req: Reply(200, self._list("metadataprofile")))
         else:
             self.schemas["applications"] = application_schema()

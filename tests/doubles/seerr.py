@@ -1,0 +1,232 @@
+"""Test double of Seerr 3.1 (successor of Jellyseerr/Overseerr): setup with Jellyfin, Radarr/Sonarr services.
+
+Reproduces what ``api-behaviour.md`` says and the modules rely on: API routes
+under ``/api/v1``; ``X-Api-Key`` or the session cookie ``connect.sid``
+(``403`` otherwise); ``POST /auth/jellyfin`` really signs in to the Jellyfin it
+names (loopback only) and, before setup, configures that server - once it
+is configured, sending a hostname again fails ("hostname already
+configured"); ``GET /settings/jellyfin/library?sync=true`` reads Jellyfin's
+libraries and ``?enable=<ids>`` enables them - a GET that changes state;
+``POST /settings/initialize``; services whose POST always appends (no
+de-duplication) with ids from **0**; ``POST /settings/<kind>/test`` really
+asks the Radarr/Sonarr it names (loopback only) for its quality profiles and
+root folders. Every request and answer of a documented route is checked
+against Seerr's OpenAPI document.
+
+    python -m tests.doubles.seerr --port 5055 --api-key K
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+
+import httpx
+
+if __package__ in (None, ""):  # run as a script: make ``tests`` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from tests.doubles._base import DoubleApp, Reply, run_cli  # noqa: E402 pylint: disable=wrong-import-position
+
+SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "specs")
+ROOT = "/api/v1"
+JELLYFIN_CLIENT = 'MediaBrowser Client="Seerr", Device="Seerr", DeviceId="seerr-double", Version="3.1.0"'
+
+
+def _loopback(host):
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
+
+
+def _call(method, url, **kwargs):
+    """A request to another app - on loopback only, so that nothing leaves the machine."""
+    host = httpx.URL(url).host
+    if not _loopback(host):
+        raise httpx.ConnectError("%s is not reachable from here" % host)
+    return httpx.request(method, url, timeout=5.0, **kwargs)
+
+
+def _base(hostname, port, use_ssl=False, url_base=""):
+    return "%s://%s:%s%s" % ("https" if use_ssl else "http", hostname, port, "/" + url_base.strip("/") if url_base and url_base.strip("/") else "")
+
+
+class SeerrDouble(DoubleApp):
+    name = "Seerr"
+    version = "3.1.0"
+    spec = os.path.join(SPECS, "seerr-3.1.0.openapi.yml")
+    spec_prefix = ROOT
+
+    def __init__(self, api_key="seerr000key0123456789abcdef01234", strict=True):
+        super().__init__(credentials={"header": {"X-Api-Key": api_key}}, strict=strict)
+        self.api_key = api_key
+        self.initialized = False
+        self.jellyfin = None        # {"base": url, "token": admin token} once configured
+        self.users = {}             # jellyfin user name -> email
+        self.sessions = set()
+        self.libraries = []         # JellyfinLibrary dicts
+        self.services = {"radarr": [], "sonarr": []}
+        self.next_id = {"radarr": 0, "sonarr": 0}
+        self.changes = []           # (method, path) of each request that changed something
+        add = self.add_route
+        add("GET", ROOT + "/status", lambda req: Reply(200, {"version": self.version, "commitTag": "v3.1.0",
+                                                              "updateAvailable": False, "commitsBehind": 0}), public=True)
+        add("GET", ROOT + "/settings/public", lambda req: Reply(200, {"initialized": self.initialized}), public=True)
+        add("POST", ROOT + "/auth/jellyfin", self.auth_jellyfin, public=True)
+        add("GET", ROOT + "/settings/main", self.authed(self.main_settings), public=True)
+        add("GET", ROOT + "/settings/jellyfin/library", self.authed(self.jellyfin_libraries), public=True)
+        add("POST", ROOT + "/settings/initialize", self.authed(self.initialize), public=True)
+        for kind in ("radarr", "sonarr"):
+            add("GET", ROOT + "/settings/" + kind, self.authed(lambda req, k=kind: Reply(200, copy.deepcopy(self.services[k]))),
+                public=True)
+            add("POST", ROOT + "/settings/" + kind, self.authed(lambda req, k=kind: self.add_service(k, req)), public=True)
+            add("POST", ROOT + "/settings/%s/test" % kind, self.authed(lambda req, k=kind: self.test_service(k, req)),
+                public=True)
+            add("PUT", ROOT + "/settings/%s/{%sId}" % (kind, kind), self.authed(lambda req, k=kind: self.put_service(k, req)),
+                public=True)
+            add("DELETE", ROOT + "/settings/%s/{%sId}" % (kind, kind),
+                self.authed(lambda req, k=kind: self.delete_service(k, req)), public=True)
+
+    # -- auth ---------------------------------------------------------------------
+    def authed(self, handler):
+        def guarded(request):
+            cookie = request.headers.get("Cookie") or ""
+            session = next((c.split("=", 1)[1] for c in cookie.split("; ") if c.startswith("connect.sid=")), None)
+            if request.headers.get("X-Api-Key") != self.api_key and session not in self.sessions:
+                return Reply(403, {"message": "You do not have permission to access this endpoint"})
+            return handler(request)
+        return guarded
+
+    def writes(self):
+        """What changed Seerr's state, in order - including the GET that enables libraries."""
+        return list(self.changes)
+
+    def reset_log(self):
+        super().reset_log()
+        del self.changes[:]
+
+    def auth_jellyfin(self, request):
+        body = request.json or {}
+        if self.jellyfin is not None and body.get("hostname"):
+            return Reply(500, {"message": "Jellyfin hostname already configured"})
+        if self.jellyfin is None:
+            if not body.get("hostname"):
+                return Reply(500, {"message": "No hostname provided."})
+            base = _base(body["hostname"], body.get("port", 8096), body.get("useSsl"), body.get("urlBase") or "")
+        else:
+            base = self.jellyfin["base"]
+        try:
+            resp = _call("POST", base + "/Users/AuthenticateByName", headers={"Authorization": JELLYFIN_CLIENT},
+                         json={"Username": body.get("username"), "Pw": body.get("password")})
+        except httpx.HTTPError:
+            return Reply(500, {"message": "Something went wrong."})
+        if resp.status_code == 401:
+            return Reply(401, {"message": "Unauthorized"})
+        if resp.status_code != 200:
+            return Reply(500, {"message": "Something went wrong."})
+        if self.jellyfin is None:
+            self.jellyfin = {"base": base, "token": resp.json()["AccessToken"]}
+            self.changes.append(("POST", request.path))
+        elif body.get("username", "").lower() not in self.users:
+            return Reply(403, {"message": "Access denied."})
+        self.users.setdefault(body.get("username", "").lower(), body.get("email") or body.get("username"))
+        session = secrets.token_hex(16)
+        self.sessions.add(session)
+        user = {"id": 1, "email": body.get("email") or body.get("username"), "username": body.get("username"),
+                "userType": 3, "permissions": 2, "avatar": "", "createdAt": "2026-11-25T00:00:00.000Z",
+                "updatedAt": "2026-11-25T00:00:00.000Z", "requestCount": 0}
+        return Reply(200, user, headers={"Set-Cookie": "connect.sid=%s; Path=/; HttpOnly" % session})
+
+    def main_settings(self, request):
+        return Reply(200, {"apiKey": self.api_key, "applicationTitle": "Seerr", "applicationUrl": "",
+                           "mediaServerType": 2, "localLogin": True})
+
+    def jellyfin_libraries(self, request):
+        if self.jellyfin is None:
+            return Reply(500, {"message": "Jellyfin settings are not configured."})
+        if request.query.get("sync"):
+            self.changes.append(("GET", request.path + "?sync"))
+            resp = _call("GET", self.jellyfin["base"] + "/Library/VirtualFolders",
+                         headers={"Authorization": '%s, Token="%s"' % (JELLYFIN_CLIENT, self.jellyfin["token"])})
+            enabled = set(l["id"] for l in self.libraries if l["enabled"])
+            self.libraries = [{"id": f["ItemId"], "name": f["Name"], "enabled": f["ItemId"] in enabled,
+                               "type": "show" if f.get("CollectionType") == "tvshows" else "movie"}
+                              for f in resp.json() if f.get("CollectionType") in ("movies", "tvshows")]
+        if request.query.get("enable") is not None:
+            self.changes.append(("GET", request.path + "?enable"))
+            wanted = set(i for i in request.query["enable"].split(",") if i)
+            for library in self.libraries:
+                library["enabled"] = library["id"] in wanted
+        return Reply(200, copy.deepcopy(self.libraries))
+
+    def initialize(self, request):
+        self.changes.append(("POST", request.path))
+        self.initialized = True
+        return Reply(200, {"initialized": True})
+
+    # -- services -------------------------------------------------------------------
+    def add_service(self, kind, request):
+        body = dict(request.json or {})
+        body["id"] = self.next_id[kind]           # ids start at 0
+        self.next_id[kind] += 1
+        if body.get("isDefault"):
+            for other in self.services[kind]:
+                if other["is4k"] == body.get("is4k"):
+                    other["isDefault"] = False
+        self.services[kind].append(body)          # always appends: no check of name or host
+        self.changes.append(("POST", request.path))
+        return Reply(201, copy.deepcopy(body))
+
+    def _find(self, kind, request):
+        wanted = int(request.params["%sId" % kind])
+        return next((s for s in self.services[kind] if s["id"] == wanted), None)
+
+    def put_service(self, kind, request):
+        found = self._find(kind, request)
+        if found is None:
+            return Reply(404, {"message": "Settings for this id were not found."})
+        body = dict(request.json or {}, id=found["id"])
+        if body.get("isDefault"):
+            for other in self.services[kind]:
+                if other is not found and other["is4k"] == body.get("is4k"):
+                    other["isDefault"] = False
+        found.clear()
+        found.update(body)
+        self.changes.append(("PUT", request.path))
+        return Reply(200, copy.deepcopy(found))
+
+    def delete_service(self, kind, request):
+        found = self._find(kind, request)
+        if found is None:
+            return Reply(404, {"message": "Settings for this id were not found."})
+        self.services[kind].remove(found)
+        self.changes.append(("DELETE", request.path))
+        return Reply(200, copy.deepcopy(found))
+
+    def test_service(self, kind, request):
+        body = request.json or {}
+        base = _base(body.get("hostname"), body.get("port"), body.get("useSsl"), body.get("baseUrl") or "")
+        headers = {"X-Api-Key": body.get("apiKey") or ""}
+        try:
+            profiles = _call("GET", base + "/api/v3/qualityprofile", headers=headers)
+            folders = _call("GET", base + "/api/v3/rootfolder", headers=headers)
+        except httpx.HTTPError:
+            return Reply(500, {"message": "Failed to connect to %s" % kind.title()})
+        if profiles.status_code != 200 or folders.status_code != 200:
+            return Reply(500, {"message": "Failed to connect to %s" % kind.title()})
+        return Reply(200, {"profiles": [{"id": p["id"], "name": p["name"]} for p in profiles.json()],
+                           "rootFolders": [{"id": f["id"], "path": f["path"], "freeSpace": 0, "totalSpace": 0}
+                                           for f in folders.json()],
+                           "tags": [], "urlBase": body.get("baseUrl") or ""})
+
+
+if __name__ == "__main__":
+    def _args(parser):
+        parser.add_argument("--api-key", default="seerr000key0123456789abcdef01234")
+    sys.exit(run_cli(lambda args: SeerrDouble(api_key=args.api_key), description=__doc__.splitlines()[0],
+                     add_arguments=_args))
