@@ -197,7 +197,7 @@ def derive(apps, settings=None):
             host, port, tls, base = _host_port(jellyfin["url"])
             links.append(_link(seerr, "setup", "jellyfin", {
                 "jellyfin_hostname": host, "jellyfin_port": port, "jellyfin_use_ssl": tls,
-                "jellyfin_url_base": base, "libraries": [MEDIA[k][2] for k in ARR_KINDS if of.get(k)]},
+                "jellyfin_url_base": base, "libraries": [MEDIA[k][2] for k in ("radarr", "sonarr") if of.get(k)]},
                 to=jellyfin["name"], secrets={"jellyfin_username": [jellyfin["name"], "username"],
                                               "jellyfin_password": [jellyfin["name"], "password"]}))
         for kind in ("radarr", "sonarr"):

@@ -192,6 +192,11 @@ class ServiceReconciler(Reconciler):
         if directory is None and folders:
             wanted["activeDirectory"] = folders[0]
         elif directory is None or directory.rstrip("/") not in [f.rstrip("/") for f in folders]:
+            if self.module.check_mode:
+                # An earlier task of the same run may be about to make it (the wiring phase does).
+                self.module.warn("%s has no root folder %r yet; in check mode the module assumes an earlier task "
+                                 "makes it." % (self.title, directory))
+                return
             raise ApiError("%s has no root folder %r (it has: %s)." % (self.title, directory, ", ".join(folders) or "none"),
                            hint="Add the root folder to %s first (the wiring phase does), or give one of these."
                            % self.title)

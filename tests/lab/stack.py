@@ -21,7 +21,11 @@ import sys
 
 import yaml
 
+from tests.doubles.bazarr import BazarrDouble
 from tests.doubles.flaresolverr import FlareSolverrDouble
+from tests.doubles.jellyfin import JellyfinDouble
+from tests.doubles.sabnzbd import SabnzbdDouble
+from tests.doubles.seerr import SeerrDouble
 from tests.doubles.servarr import ServarrDouble
 from tests.lab.clients import NZBGet, QBittorrent, Transmission
 
@@ -30,17 +34,13 @@ BIN = os.path.dirname(sys.executable)
 
 
 def _double_factories():
-    """kind -> callable(name) returning a started-able double, for every double that exists."""
+    """kind -> callable(instance name) making the double of that app."""
     factories = {kind: (lambda name, kind=kind: ServarrDouble(kind, api_key=api_key(name)))
                  for kind in ("radarr", "sonarr", "lidarr", "prowlarr")}
-    factories["flaresolverr"] = lambda name: FlareSolverrDouble()
-    for kind, module, cls in (("jellyfin", "jellyfin", "JellyfinDouble"), ("seerr", "seerr", "SeerrDouble"),
-                              ("sabnzbd", "sabnzbd", "SabnzbdDouble"), ("bazarr", "bazarr", "BazarrDouble")):
-        try:
-            mod = __import__("tests.doubles." + module, fromlist=[cls])
-        except ImportError:
-            continue
-        factories[kind] = getattr(mod, cls)
+    factories.update(flaresolverr=lambda name: FlareSolverrDouble(), jellyfin=lambda name: JellyfinDouble(),
+                     seerr=lambda name: SeerrDouble(api_key=api_key(name)),
+                     sabnzbd=lambda name: SabnzbdDouble(api_key=api_key(name)),
+                     bazarr=lambda name: BazarrDouble(api_key=api_key(name)))
     return factories
 
 
@@ -151,6 +151,9 @@ class StackLab:
 
     def double(self, name):
         return self.apps[name]["app"]
+
+    def port(self, name):
+        return int(self.apps[name]["url"].rsplit(":", 1)[1])
 
     def writes(self):
         """{app: [(method, path), ...]} of every write request each double saw since :meth:`reset`."""

@@ -12,14 +12,13 @@ import json
 import httpx
 import pytest
 
-from tests.lab.stack import DOUBLES, StackLab
+from tests.lab.stack import StackLab
 
 pytestmark = pytest.mark.integration
 
-#: The default stack, as far as this machine can run it (every app that has a double or a real client).
-STACK = [name for name in ("prowlarr", "radarr", "sonarr", "lidarr", "transmission", "nzbget",
-                           "sabnzbd", "flaresolverr", "jellyfin", "seerr", "bazarr")
-         if name in DOUBLES or name in ("qbittorrent", "transmission", "nzbget")]
+#: The default stack plus Transmission and NZBGet: a test double of each app, the real download clients.
+STACK = ("prowlarr", "radarr", "sonarr", "lidarr", "qbittorrent", "transmission", "nzbget", "sabnzbd", "flaresolverr",
+         "jellyfin", "seerr", "bazarr")
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +43,14 @@ def field(double, item, name):
 
 
 def qbittorrent_categories(lab):
-    client = lab.apps["transmission"]["app"]
+    client = lab.apps["qbittorrent"]["app"]
     with httpx.Client(base_url=client.url, headers={"Referer": client.url}, timeout=10) as http:
         http.post("/api/v2/auth/login", data={"username": client.username, "password": client.password})
         return http.get("/api/v2/torrents/categories").json()
+
+
+def sab_categories(lab):
+    return dict((c["name"], c) for c in lab.double("sabnzbd").categories)
 
 
 def test_check_mode_first_run_changes_nothing(lab):
@@ -62,12 +65,12 @@ def test_first_run_converges_with_every_link(lab):
     radarr, sonarr, prowlarr = lab.double("radarr"), lab.double("sonarr"), lab.double("prowlarr")
     for arr, category_field in ((radarr, "movieCategory"), (sonarr, "tvCategory")):
         clients = by_name(arr, "downloadclient")
-        assert set(clients) >= {"transmission", "nzbget"}
-        qbit = clients["transmission"]
+        assert set(clients) >= {"qbittorrent", "transmission", "nzbget"}
+        qbit = clients["qbittorrent"]
         assert field(arr, qbit, "host") == "127.0.0.1"
-        assert field(arr, qbit, "port") == int(lab.apps["transmission"]["url"].rsplit(":", 1)[1])
+        assert field(arr, qbit, "port") == int(lab.apps["qbittorrent"]["url"].rsplit(":", 1)[1])
         assert field(arr, qbit, category_field) == arr.kind
-        assert arr.secret("downloadclient", "transmission", "password") == lab.apps["transmission"]["credentials"]["password"]
+        assert arr.secret("downloadclient", "qbittorrent", "password") == lab.apps["qbittorrent"]["credentials"]["password"]
     assert [f["path"] for f in radarr.store["rootfolder"].values()] == [str(lab.media / "movies")]
     apps = by_name(prowlarr, "applications")
     assert set(apps) >= {"radarr", "sonarr"}
@@ -76,9 +79,24 @@ def test_first_run_converges_with_every_link(lab):
     assert prowlarr.secret("applications", "radarr", "apiKey") == radarr.api_key
     proxies = by_name(prowlarr, "indexerproxy")
     assert field(prowlarr, proxies["flaresolverr"], "host") == lab.apps["flaresolverr"]["url"] + "/"
-    if "qbittorrent" in lab.apps and "qbittorrent_category" in run.stdout:
-        categories = qbittorrent_categories(lab)
-        assert categories["radarr"]["savePath"].endswith("/torrents/radarr")
+    categories = qbittorrent_categories(lab)
+    for arr in ("radarr", "sonarr", "lidarr"):
+        assert categories[arr]["savePath"].rstrip("/").endswith("/torrents/" + arr)
+        assert sab_categories(lab)[arr]["dir"].endswith("/usenet/" + arr)
+    jellyfin = lab.double("jellyfin")
+    assert jellyfin.completed and jellyfin.user["Name"] == "admin" and [k["AppName"] for k in jellyfin.keys] == ["arrkestra"]
+    assert dict((f["Name"], f["Locations"]) for f in jellyfin.folders) == {
+        "Movies": [str(lab.media / "movies")], "Shows": [str(lab.media / "tv")], "Music": [str(lab.media / "music")]}
+    seerr = lab.double("seerr")
+    assert seerr.initialized and sorted(l["name"] for l in seerr.libraries if l["enabled"]) == ["Movies", "Shows"]
+    service = seerr.services["radarr"][0]
+    assert (service["name"], service["hostname"], service["port"], service["apiKey"], service["isDefault"]) == (
+        "radarr", "127.0.0.1", lab.port("radarr"), radarr.api_key, True)
+    assert service["activeDirectory"] == str(lab.media / "movies")
+    assert [s["name"] for s in seerr.services["sonarr"]] == ["sonarr"]
+    bazarr = lab.double("bazarr")
+    assert bazarr.settings["general"]["use_radarr"] and bazarr.settings["general"]["use_sonarr"]
+    assert (bazarr.settings["radarr"]["port"], bazarr.settings["radarr"]["apikey"]) == (lab.port("radarr"), radarr.api_key)
     assert "My seedbox" in by_name(radarr, "downloadclient")
 
 
@@ -101,17 +119,23 @@ def test_no_secret_in_verbose_output(lab):
 
 
 def test_adding_radarr_4k_writes_only_its_links(lab):
+    (lab.media / "movies-4k").mkdir(exist_ok=True)
     lab.start("radarr-4k", "radarr")
     lab.reset()
     run = lab.wire()
     assert run.rc == 0, run.failures()
     writes = lab.writes()
-    assert set(writes) <= {"radarr-4k", "prowlarr", "seerr", "jellyfin"}, writes
-    assert writes["radarr-4k"]
-    assert all(path.endswith("/applications") for method, path in writes["prowlarr"]), writes["prowlarr"]
+    assert set(writes) == {"radarr-4k", "prowlarr", "sabnzbd", "jellyfin", "seerr"}, writes
+    assert writes["prowlarr"] == [("POST", "/api/v1/applications")]
+    assert writes["sabnzbd"] == [("set_config", "radarr-4k")]
+    assert writes["jellyfin"] == [("POST", "/Library/VirtualFolders/Paths")]
+    assert writes["seerr"] == [("POST", "/api/v1/settings/radarr")]
     four_k = lab.double("radarr-4k")
-    assert field(four_k, by_name(four_k, "downloadclient")["transmission"], "movieCategory") == "radarr-4k"
+    assert field(four_k, by_name(four_k, "downloadclient")["qbittorrent"], "movieCategory") == "radarr-4k"
     assert [f["path"] for f in four_k.store["rootfolder"].values()] == [str(lab.media / "movies-4k")]
+    assert "radarr-4k" in qbittorrent_categories(lab)
+    services = dict((s["name"], s) for s in lab.double("seerr").services["radarr"])
+    assert services["radarr-4k"]["is4k"] and services["radarr-4k"]["isDefault"] and services["radarr"]["isDefault"]
     lab.reset()
     assert lab.wire().changed == 0 and lab.writes() == {}
 
@@ -122,10 +146,15 @@ def test_removing_sonarr_removes_the_links_to_it_everywhere(lab):
     assert run.rc == 0, run.failures()
     assert "sonarr" not in by_name(lab.double("prowlarr"), "applications")
     assert "radarr" in by_name(lab.double("prowlarr"), "applications")
-    if "qbittorrent_category" in run.stdout:
-        assert "sonarr" not in qbittorrent_categories(lab)
+    assert lab.double("seerr").services["sonarr"] == []
+    assert not lab.double("bazarr").settings["general"]["use_sonarr"]
+    assert lab.double("bazarr").settings["general"]["use_radarr"]
+    assert "sonarr" not in qbittorrent_categories(lab) and "sonarr" not in sab_categories(lab)
+    assert "Shows" in [f["Name"] for f in lab.double("jellyfin").folders]     # the user's library stays
     record = json.loads((lab.tmp_path / "state" / "wiring.json").read_text())
     assert not [r for r in record if "sonarr" in r["id"]]
+    lab.reset()
+    assert lab.wire().changed == 0 and lab.writes() == {}
 
 
 def test_a_hand_made_link_survives(lab):
