@@ -22,6 +22,6 @@ options:
     type: str
     required: true
 notes:
-  - O(api_key) is not used: qBittorrent logs users in with a password.
+  - O(api_key) is not used, since qBittorrent logs users in with a password.
   - Tested against the real C(qbittorrent-nox) 4.5 from Debian (WebUI API 2.8).
 """

@@ -250,8 +250,8 @@ class LibraryReconciler(Reconciler):
         seen = set()
         for path in current["paths"]:
             if path not in wanted["paths"] or path in seen:   # also drops duplicates another tool added
-                client.delete("/Library/VirtualFolders/Paths", params={"name": current["name"], "path": path,
-                                                                      "refreshLibrary": "false"})
+                client.delete("/Library/VirtualFolders/Paths",
+                              params={"name": current["name"], "path": path, "refreshLibrary": "false"})
                 if path in wanted["paths"]:
                     client.post("/Library/VirtualFolders/Paths", {"Name": current["name"], "Path": path},
                                 params={"refreshLibrary": "false"})

@@ -74,7 +74,9 @@ def main():
     module = jellyfin_module({
         "name": {"type": "str", "required": True},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    }, required_one_of=[["admin_user"]])
+    })
+    if not module.params["admin_user"]:
+        module.fail_json(msg="jellyfin_api_key signs in as the administrator: give `admin_user` and `admin_password`.")
     run_api_key(module)
 
 

@@ -20,8 +20,8 @@ options:
       - Preferences by their API name, as C(GET /api/v2/app/preferences) returns them, for example
         C(save_path), C(temp_path_enabled), C(temp_path), C(max_ratio_enabled), C(max_ratio), C(max_ratio_act),
         C(listen_port), C(max_active_downloads).
-      - A name qBittorrent does not know fails the task before any change. C(web_ui_password) is refused:
-        qBittorrent never returns it, so it cannot be compared; set it in qBittorrent.conf before the first start.
+      - A name qBittorrent does not know fails the task before any change. C(web_ui_password) is refused, since
+        qBittorrent never returns it and it cannot be compared; set it in qBittorrent.conf before the first start.
     type: dict
     required: true
 extends_documentation_fragment:

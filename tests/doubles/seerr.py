@@ -74,8 +74,8 @@ class SeerrDouble(DoubleApp):
         self.next_id = {"radarr": 0, "sonarr": 0}
         self.changes = []           # (method, path) of each request that changed something
         add = self.add_route
-        add("GET", ROOT + "/status", lambda req: Reply(200, {"version": self.version, "commitTag": "v3.1.0",
-                                                              "updateAvailable": False, "commitsBehind": 0}), public=True)
+        status = {"version": self.version, "commitTag": "v3.1.0", "updateAvailable": False, "commitsBehind": 0}
+        add("GET", ROOT + "/status", lambda req: Reply(200, status), public=True)
         add("GET", ROOT + "/settings/public", lambda req: Reply(200, {"initialized": self.initialized}), public=True)
         add("POST", ROOT + "/auth/jellyfin", self.auth_jellyfin, public=True)
         add("GET", ROOT + "/settings/main", self.authed(self.main_settings), public=True)
