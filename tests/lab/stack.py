@@ -178,20 +178,19 @@ class StackLab:
         (inv / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
         (inv / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
             "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-        apps = [{"name": name, "kind": e["kind"], "url": e["url"], "controller_url": e["url"]}
-                for name, e in self.apps.items()]
+        # The stack as a user writes it; only where each app answers differs from a cluster.
+        apps = dict((name, {"kind": e["kind"], "url": e["url"], "controller_url": e["url"]})
+                    for name, e in self.apps.items())
         settings = {
-            "wiring_apps": apps,
+            "arrkestra_apps": apps,
+            "arrkestra_data_mount": str(self.tmp_path / "data"),
             "wiring_credentials_source": "inventory",
             "wiring_credentials": dict((name, e["credentials"]) for name, e in self.apps.items()),
             "wiring_record_file": str(self.tmp_path / "state" / "wiring.json"),
-            "wiring_media_root": str(self.media),
-            "wiring_torrents_root": str(self.tmp_path / "data" / "torrents"),
-            "wiring_usenet_root": str(self.tmp_path / "data" / "usenet"),
             "wiring_wait_timeout": 10,
         }
         settings.update(self.extra_vars)
-        (inv / "group_vars" / "all" / "wiring.yml").write_text(yaml.safe_dump(settings))
+        (inv / "group_vars" / "all" / "stack.yml").write_text(yaml.safe_dump(settings))
         return str(inv)
 
     def wire(self, check=False, diff=False, verbosity=0, raw=False):

@@ -1,0 +1,112 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stack model: inventory variables in, apps and Kubernetes objects out."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+
+
+def by_name(stack):
+    return dict((a["name"], a) for a in stack["apps"])
+
+
+def test_default_stack_with_in_cluster_and_controller_urls():
+    stack = _stack.build({})
+    apps = by_name(stack)
+    assert set(apps) == set(_stack.DEFAULT_STACK)
+    assert apps["radarr"]["url"] == "http://radarr.media.svc.cluster.local:7878"
+    assert apps["radarr"]["controller_url"] == "http://radarr.media.home.arpa"
+    assert apps["radarr"]["secret"] == "radarr-credentials" and apps["radarr"]["credentials"] == ["api_key"]
+    assert apps["recyclarr"]["url"] is None and apps["recyclarr"]["cronjob"]
+    assert stack["data"]["media_root"] == "/data/media"
+
+
+def test_instances_each_with_their_own_volume_url_and_key():
+    stack = _stack.build({"apps": {"radarr": {}, "radarr-4k": {"kind": "radarr", "wiring": {"is_4k": True}},
+                                   "qbittorrent": {"url": "http://127.0.0.1:8080", "controller_url": "http://q"}},
+                          "domain": "example.org"})
+    apps = by_name(stack)
+    assert apps["radarr-4k"]["kind"] == "radarr" and apps["radarr-4k"]["secret"] == "radarr-4k-credentials"
+    assert apps["radarr-4k"]["hostname"] == "radarr-4k.example.org" and apps["radarr-4k"]["wiring"] == {"is_4k": True}
+    assert apps["qbittorrent"]["url"] == "http://127.0.0.1:8080" and apps["qbittorrent"]["controller_url"] == "http://q"
+    claims = [o["metadata"]["name"] for o in _stack.objects(stack) if o["kind"] == "PersistentVolumeClaim"]
+    assert "radarr-config" in claims and "radarr-4k-config" in claims
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"apps": {"plex": {}}}, "arrkestra_apps.plex: no app 'plex' in the catalog"),
+    ({"apps": ["radarr", "radarr"]}, "arrkestra_apps names radarr twice"),
+    ({"apps": {"radarr": {"image": "ghcr.io/home-operations/radarr:latest"}}}, "must name a pinned tag"),
+    ({"apps": {"radarr": {"image": "ghcr.io/home-operations/radarr"}}}, "must name a pinned tag"),
+    ({"apps": {"Radarr_4K": {"kind": "radarr"}}}, "an instance name must be lower-case"),
+    ({"apps": {"radarr": {"colour": "red"}}}, "arrkestra_apps.radarr: unknown option(s) colour"),
+    ({"data": {"type": "nfs"}}, "give arrkestra_data.server"),
+    ({"config_storage_class": "nfs-client", "config_storage_class_is_nfs": True}, "SQLite on NFS corrupts"),
+    ({"colour": "red"}, "arrkestra_colour is not a setting"),
+    ({"apps": {"radarr": {"requests": {"cpu": "1", "memory": "lots"}}}}, "'lots' is not a memory quantity"),
+])
+def test_bad_input_names_the_variable(variables, message):
+    with pytest.raises(_stack.StackError) as err:
+        _stack.build(variables)
+    assert message in str(err.value)
+
+
+def test_nfs_for_config_only_when_forced():
+    stack = _stack.build({"config_storage_class": "nfs-client", "config_storage_class_is_nfs": True,
+                          "config_on_nfs_forced": True})
+    assert stack["config_storage_class"] == "nfs-client"
+
+
+def test_every_file_touching_app_mounts_the_same_data_path():
+    stack = _stack.build({"data": {"type": "nfs", "server": "nas.lan", "export": "/volume1/media"}})
+    mounts = {}
+    for obj in _stack.objects(stack):
+        if obj["kind"] == "Deployment":
+            for container in obj["spec"]["template"]["spec"]["containers"]:
+                for mount in container["volumeMounts"]:
+                    if mount["name"] == "data":
+                        mounts[obj["metadata"]["name"]] = mount["mountPath"]
+    assert set(mounts) == {"radarr", "sonarr", "bazarr", "qbittorrent", "jellyfin"}
+    assert set(mounts.values()) == {"/data"}
+    pv = next(o for o in _stack.objects(stack) if o["kind"] == "PersistentVolume")
+    assert pv["spec"]["nfs"] == {"server": "nas.lan", "path": "/volume1/media"}
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+
+
+def test_credentials_are_kept_and_only_missing_ones_made():
+    stack = _stack.build({"apps": {"radarr": {}, "qbittorrent": {}, "jellyfin": {}}})
+    counter = itertools.count(1)
+
+    def random_bytes(n):
+        return bytes([next(counter) % 256]) * n
+
+    first = _stack.complete_credentials(stack, {}, random_bytes)
+    assert len(first["radarr"]["api_key"]) == 32 and first["jellyfin"]["username"] == "admin"
+    assert first["qbittorrent"]["password_pbkdf2"].startswith("@ByteArray(")
+    again = _stack.complete_credentials(stack, first, random_bytes)
+    assert again == first
+    partial = _stack.complete_credentials(stack, {"radarr": {"api_key": "k" * 32}}, random_bytes)
+    assert partial["radarr"]["api_key"] == "k" * 32
+    assert _stack.missing_credentials(stack, first) == {}
+    assert _stack.missing_credentials(stack, {}) == {"radarr": ["api_key"], "qbittorrent": ["username", "password",
+                                                                                            "password_pbkdf2"],
+                                                     "jellyfin": ["username", "password"]}
+
+
+def test_qbittorrent_hash_matches_what_qbittorrent_checks():
+    import base64
+    import hashlib
+    value = _stack.qbittorrent_pbkdf2("secret", b"0123456789abcdef")
+    salt, key = value[len("@ByteArray("):-1].split(":")
+    assert base64.b64decode(salt) == b"0123456789abcdef"
+    assert base64.b64decode(key) == hashlib.pbkdf2_hmac("sha512", b"secret", b"0123456789abcdef", 100000, 64)
+
+
+def test_default_stack_fits_a_4_gb_pi():
+    requests = sum(r for dummy, r, dummy in _stack.memory(_stack.build({})))
+    assert requests <= 2.5 * 1024
