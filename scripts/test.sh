@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite of arrkestra.homelab, from a fresh machine:
 #   scripts/test.sh            everything (what CI runs)
-#   scripts/test.sh lint sanity units integration molecule    any subset, in that order
+#   scripts/test.sh lint sanity units integration controlplane molecule    any subset, in that order
 # Stages: lint (ansible-lint, production profile), sanity (ansible-test, offline),
 # units (pytest tests/unit), integration (pytest over the rest of tests/: test
-# doubles, real download clients, the Kubernetes control plane), molecule
-# (every molecule/<scenario>). Exits non-zero on the first failing stage.
+# doubles, real download clients), controlplane (the apps phase against a real
+# kube-apiserver built from Kubernetes' Go modules, see scripts/controlplane.sh),
+# molecule (every molecule/<scenario>). Exits non-zero on the first failing stage.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -66,11 +67,19 @@ run_integration() {
     system_packages
     # pytest exits 5 when a selection holds no test; with no integration test yet that is not a failure.
     set +e
-    pytest tests --ignore=tests/unit -p no:cacheprovider
+    pytest tests --ignore=tests/unit -m "not controlplane" -p no:cacheprovider
     rc=$?
     set -e
     [ "$rc" = 5 ] && rc=0
     return "$rc"
+}
+
+run_controlplane() {
+    stage "control plane tests (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok)"
+    system_packages
+    command -v go >/dev/null || { echo "Go is required to build the control plane (https://go.dev/dl/)" >&2; return 1; }
+    .venv/bin/python -m tests.controlplane.cluster build
+    pytest tests -m controlplane -p no:cacheprovider
 }
 
 run_molecule() {
@@ -88,12 +97,12 @@ run_molecule() {
 }
 
 stages=("$@")
-((${#stages[@]})) || stages=(lint sanity units integration molecule)
+((${#stages[@]})) || stages=(lint sanity units integration controlplane molecule)
 start=$SECONDS
 for s in "${stages[@]}"; do
     case "$s" in
-        lint|sanity|units|integration|molecule) "run_$s" ;;
-        *) echo "unknown stage: $s (lint, sanity, units, integration, molecule)" >&2; exit 2 ;;
+        lint|sanity|units|integration|controlplane|molecule) "run_$s" ;;
+        *) echo "unknown stage: $s (lint, sanity, units, integration, controlplane, molecule)" >&2; exit 2 ;;
     esac
 done
 stage "all stages passed: ${stages[*]} in $((SECONDS - start)) s"

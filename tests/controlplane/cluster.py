@@ -1,0 +1,363 @@
+"""A real Kubernetes control plane on loopback, for the tests and by hand.
+
+etcd (Debian's ``etcd-server``), ``kube-apiserver``, ``kube-controller-manager``
+and ``kube-scheduler`` built from Kubernetes' own Go modules (``go.mod`` beside
+this file pins the version), and ``kwok`` simulating one node, so that
+Deployments become Ready without a kubelet. Certificates are made for each run;
+everything listens on 127.0.0.1 only. Builds are cached under
+``~/.cache/arrkestra/controlplane/<version>/bin``.
+
+    python -m tests.controlplane.cluster build | start | stop | status | env
+
+(``scripts/controlplane.sh`` does the same.) ``start`` prints the path of an
+admin kubeconfig (context ``arrkestra``); the tests get the same through the
+``controlplane`` fixture (tests/controlplane/fixture.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+KWOK_VERSION = "v0.7.0"
+COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+CONTEXT = "arrkestra"
+NODE = "kwok-node-0"
+
+
+def version():
+    with open(os.path.join(HERE, "go.mod"), encoding="utf-8") as handle:
+        return re.search(r"^require k8s.io/kubernetes (v\S+)", handle.read(), re.M).group(1)
+
+
+def cache_dir():
+    base = os.environ.get("ARRKESTRA_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "arrkestra")
+    return os.path.join(base, "controlplane", version())
+
+
+def bin_dir():
+    return os.path.join(cache_dir(), "bin")
+
+
+def run_dir():
+    return os.environ.get("ARRKESTRA_CONTROLPLANE_DIR") or os.path.join(cache_dir(), "run")
+
+
+def log(message):
+    sys.stderr.write("[controlplane] %s\n" % message)
+    sys.stderr.flush()
+
+
+# -- build -----------------------------------------------------------------------------------
+def build():
+    """Build what is missing; return the bin directory."""
+    target = bin_dir()
+    os.makedirs(target, exist_ok=True)
+    env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
+    for name in COMPONENTS:
+        path = os.path.join(target, name)
+        if not os.path.exists(path):
+            log("building %s %s (first time: several minutes)" % (name, version()))
+            subprocess.run(["nice", "-n", "5", "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path + ".tmp",
+                            "k8s.io/kubernetes/cmd/" + name], cwd=HERE, env=env, check=True)
+            os.rename(path + ".tmp", path)
+    kwok = os.path.join(target, "kwok")
+    if not os.path.exists(kwok):
+        log("building kwok %s" % KWOK_VERSION)
+        subprocess.run(["nice", "-n", "5", "go", "install", "sigs.k8s.io/kwok/cmd/kwok@" + KWOK_VERSION],
+                       env=dict(env, GOBIN=target, GOFLAGS=""), check=True)
+    if not shutil.which("etcd"):
+        raise SystemExit("etcd is missing: install Debian's etcd-server (scripts/test.sh does, from tests/apt-packages.txt)")
+    return target
+
+
+# -- certificates ------------------------------------------------------------------------------
+def _pki(directory):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def key():
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def write(name, data, mode=0o600):
+        path = os.path.join(directory, name)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        os.chmod(path, mode)
+        return path
+
+    def pem_key(k):
+        return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                               serialization.NoEncryption())
+
+    def cert(subject, signer, signer_key, public, ca=False, sans=None, client=False, org=None):
+        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, subject)]
+        if org:
+            attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+        name = x509.Name(attrs)
+        builder = (x509.CertificateBuilder().subject_name(name).issuer_name(signer or name).public_key(public)
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if ca:
+            builder = builder.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+                                            critical=True)
+        else:
+            usage = x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.oid.ExtendedKeyUsageOID.SERVER_AUTH
+            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        return builder.sign(signer_key, hashes.SHA256())
+
+    ca_key = key()
+    ca = cert("arrkestra-test-ca", None, ca_key, ca_key.public_key(), ca=True)
+    files = {"ca_crt": write("ca.crt", ca.public_bytes(serialization.Encoding.PEM), 0o644),
+             "ca_key": write("ca.key", pem_key(ca_key))}
+    server_key = key()
+    sans = [x509.DNSName(n) for n in ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                                       "kubernetes.default.svc.cluster.local")]
+    sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "10.96.0.1")]
+    server = cert("kube-apiserver", ca.subject, ca_key, server_key.public_key(), sans=sans)
+    files["server_crt"] = write("apiserver.crt", server.public_bytes(serialization.Encoding.PEM), 0o644)
+    files["server_key"] = write("apiserver.key", pem_key(server_key))
+    admin_key = key()
+    admin = cert("arrkestra-admin", ca.subject, ca_key, admin_key.public_key(), client=True, org="system:masters")
+    files["admin_crt"] = write("admin.crt", admin.public_bytes(serialization.Encoding.PEM), 0o644)
+    files["admin_key"] = write("admin.key", pem_key(admin_key))
+    sa_key = key()
+    files["sa_key"] = write("sa.key", pem_key(sa_key))
+    files["sa_pub"] = write("sa.pub", sa_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+    return files
+
+
+def _kubeconfig(path, port, files):
+    import base64
+
+    def b64(name):
+        with open(files[name], "rb") as handle:
+            return base64.b64encode(handle.read()).decode()
+
+    config = {"apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
+              "clusters": [{"name": CONTEXT, "cluster": {"server": "https://127.0.0.1:%d" % port,
+                                                         "certificate-authority-data": b64("ca_crt")}}],
+              "users": [{"name": "arrkestra-admin", "user": {"client-certificate-data": b64("admin_crt"),
+                                                              "client-key-data": b64("admin_key")}}],
+              "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "arrkestra-admin"}}]}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(config, handle, indent=2)
+    os.chmod(path, 0o600)
+    return path
+
+
+# -- processes ----------------------------------------------------------------------------------
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _spawn(state, name, argv):
+    logfile = open(os.path.join(state["dir"], name + ".log"), "ab")  # pylint: disable=consider-using-with
+    proc = subprocess.Popen(argv, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
+    state["pids"][name] = proc.pid
+    return proc
+
+
+def _wait(what, check, timeout, state, name):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # pylint: disable=broad-except
+            pass
+        pid = state["pids"].get(name)
+        if pid and not _alive(pid):
+            break
+        time.sleep(0.5)
+    tail = ""
+    path = os.path.join(state["dir"], name + ".log")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            tail = handle.read()[-3000:]
+    raise RuntimeError("%s did not come up within %d s:\n%s" % (what, timeout, tail))
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:   # a zombie (exited, not reaped) is not alive
+        with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+            return handle.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def _client(kubeconfig):
+    from kubernetes import client, config
+
+    return config.new_client_from_config(config_file=kubeconfig, context=CONTEXT), client
+
+
+def start(timeout=180):
+    """Start everything (building what is missing); return the state: kubeconfig, ports, pids."""
+    current = status()
+    if current:
+        return current
+    binaries = build()
+    directory = run_dir()
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(os.path.join(directory, "certs"))
+    files = _pki(os.path.join(directory, "certs"))
+    etcd_port, etcd_peer, api_port = _free_port(), _free_port(), _free_port()
+    state = {"dir": directory, "pids": {}, "api_port": api_port, "etcd_port": etcd_port}
+    kubeconfig = _kubeconfig(os.path.join(directory, "kubeconfig"), api_port, files)
+    state["kubeconfig"] = kubeconfig
+    state["context"] = CONTEXT
+    with open(os.path.join(directory, "state.json"), "w", encoding="utf-8") as handle:
+        json.dump(state, handle)
+    try:
+        _spawn(state, "etcd", ["etcd", "--data-dir", os.path.join(directory, "etcd"), "--name", "arrkestra",
+                               "--listen-client-urls", "http://127.0.0.1:%d" % etcd_port,
+                               "--advertise-client-urls", "http://127.0.0.1:%d" % etcd_port,
+                               "--listen-peer-urls", "http://127.0.0.1:%d" % etcd_peer,
+                               "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % etcd_peer,
+                               "--initial-cluster", "arrkestra=http://127.0.0.1:%d" % etcd_peer,
+                               "--unsafe-no-fsync"])
+        _save(state)
+        _spawn(state, "kube-apiserver", [
+            os.path.join(binaries, "kube-apiserver"), "--etcd-servers", "http://127.0.0.1:%d" % etcd_port,
+            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(api_port),
+            "--service-cluster-ip-range", "10.96.0.0/16", "--client-ca-file", files["ca_crt"],
+            "--tls-cert-file", files["server_crt"], "--tls-private-key-file", files["server_key"],
+            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file", files["sa_pub"], "--service-account-signing-key-file", files["sa_key"],
+            "--authorization-mode", "RBAC", "--allow-privileged", "--profiling=false",
+            "--enable-priority-and-fairness=false", "--cert-dir", os.path.join(directory, "certs"),
+            "--endpoint-reconciler-type", "none"])
+        _save(state)
+        api, k8s = _client(kubeconfig)
+        _wait("kube-apiserver", lambda: k8s.VersionApi(api).get_code(), timeout, state, "kube-apiserver")
+        _spawn(state, "kube-controller-manager", [
+            os.path.join(binaries, "kube-controller-manager"), "--kubeconfig", kubeconfig, "--leader-elect=false",
+            "--bind-address", "127.0.0.1", "--secure-port", str(_free_port()), "--profiling=false",
+            "--service-account-private-key-file", files["sa_key"], "--root-ca-file", files["ca_crt"],
+            "--cluster-signing-cert-file", files["ca_crt"], "--cluster-signing-key-file", files["ca_key"],
+            "--use-service-account-credentials=false", "--controllers", "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle",
+            "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig])
+        _spawn(state, "kube-scheduler", [
+            os.path.join(binaries, "kube-scheduler"), "--kubeconfig", kubeconfig, "--leader-elect=false",
+            "--bind-address", "127.0.0.1", "--secure-port", str(_free_port()), "--profiling=false",
+            "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig])
+        _spawn(state, "kwok", [
+            os.path.join(binaries, "kwok"), "--kubeconfig", kubeconfig, "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake", "--cidr", "10.0.0.1/24",
+            "--node-ip", "10.0.0.1", "--server-address", "127.0.0.1:%d" % _free_port()])
+        _save(state)
+        core = k8s.CoreV1Api(api)
+        core.create_node({"apiVersion": "v1", "kind": "Node", "metadata": {
+            "name": NODE, "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {"kubernetes.io/hostname": NODE, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                       "type": "kwok"}},
+            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}})
+
+        def node_ready():
+            node = core.read_node(NODE)
+            return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or ())
+
+        _wait("the kwok node", node_ready, timeout, state, "kwok")
+        _wait("the default ServiceAccount", lambda: core.read_namespaced_service_account("default", "default"),
+              timeout, state, "kube-controller-manager")
+    except BaseException:
+        stop()
+        raise
+    log("ready: KUBECONFIG=%s (context %s)" % (kubeconfig, CONTEXT))
+    return state
+
+
+def _save(state):
+    with open(os.path.join(state["dir"], "state.json"), "w", encoding="utf-8") as handle:
+        json.dump(state, handle)
+
+
+def status():
+    """The state of a running control plane, or None."""
+    path = os.path.join(run_dir(), "state.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        state = json.load(handle)
+    names = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+    if not all(_alive(state["pids"].get(n, 0) or 0) for n in names):
+        return None
+    return state
+
+
+def stop():
+    path = os.path.join(run_dir(), "state.json")
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as handle:
+        state = json.load(handle)
+    for name, pid in reversed(list(state["pids"].items())):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except OSError:
+            continue
+        for dummy in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    os.remove(path)
+
+
+def main(argv):
+    command = argv[1] if len(argv) > 1 else "status"
+    if command == "build":
+        print(build())
+    elif command == "start":
+        print(start()["kubeconfig"])
+    elif command == "stop":
+        stop()
+    elif command == "status":
+        state = status()
+        print("running: KUBECONFIG=%s" % state["kubeconfig"] if state else "stopped")
+        return 0 if state else 1
+    elif command == "env":
+        state = status()
+        if not state:
+            return 1
+        print("export KUBECONFIG=%s" % state["kubeconfig"])
+    else:
+        print("usage: %s build|start|stop|status|env" % argv[0], file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, ROOT)
+    sys.exit(main(sys.argv))

@@ -1,0 +1,155 @@
+"""A real Kubernetes API server: what kubernetes.core applies is accepted, Deployments become Ready (kwok),
+re-applying changes nothing - and the apps phase of site.yml runs against it for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
+from tests.lab.playbook import BIN, ROOT, Playbook
+
+pytestmark = [pytest.mark.integration, pytest.mark.controlplane]
+
+HELMCHART_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "helmcharts.helm.cattle.io"},
+    "spec": {"group": "helm.cattle.io", "scope": "Namespaced",
+             "names": {"kind": "HelmChart", "plural": "helmcharts", "singular": "helmchart", "listKind": "HelmChartList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                     "chart": {"type": "string"}, "repo": {"type": "string"}, "version": {"type": "string"},
+                     "targetNamespace": {"type": "string"}, "valuesContent": {"type": "string"}}}}}}}]}}
+
+
+def k8s(state, **args):
+    return dict({"kubeconfig": state["kubeconfig"], "context": state["context"]}, **args)
+
+
+def deployment(name, namespace, image="registry.example/app:1.0"):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": name, "image": image, "ports": [{"containerPort": 8080}]}]}}}}
+
+
+def test_kubernetes_core_against_a_real_api_server(tmp_path, controlplane):
+    playbook = Playbook(tmp_path)
+    ns = "cp-smoke"
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": ns}, "stringData": {"k": "v"}},
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "c", "namespace": ns},
+         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
+        deployment("web", ns),
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": ns},
+         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web", "namespace": ns},
+         "spec": {"rules": [{"host": "web.example", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+             "service": {"name": "web", "port": {"number": 80}}}}]}}]}},
+        HELMCHART_CRD,
+    ]
+    tasks = [{"name": "apply %d" % i, "kubernetes.core.k8s": k8s(controlplane, definition=o, apply=True,
+                                                                 server_side_apply={"field_manager": "arrkestra"},
+                                                                 wait=o["kind"] in ("Deployment",
+                                                                                    "CustomResourceDefinition"),
+                                                                 wait_timeout=120)}
+             for i, o in enumerate(objects)]
+    chart = {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": "metallb", "namespace": ns},
+             "spec": {"chart": "metallb", "repo": "https://metallb.github.io/metallb", "version": "0.14.9"}}
+    tasks.append({"name": "custom object", "kubernetes.core.k8s": k8s(controlplane, definition=chart, apply=True,
+                                                                      server_side_apply={"field_manager": "arrkestra"})})
+    first = playbook.run(tasks)
+    assert all(not r.get("failed") for r in first.values()), [r.get("msg") for r in first.values() if r.get("failed")]
+    ready = first["apply 3"]["result"]["status"]
+    assert ready.get("readyReplicas") == 1 and ready.get("availableReplicas") == 1
+    second = playbook.run(tasks)
+    assert [name for name, r in second.items() if r.get("changed")] == []
+
+    bad = dict(deployment("bad", ns), spec={"replicas": "one"})
+    refused = playbook.run([{"name": "bad", "ignore_errors": True,
+                             "kubernetes.core.k8s": k8s(controlplane, definition=bad, apply=True,
+                                                        server_side_apply={"field_manager": "arrkestra"})}])["bad"]
+    assert refused["failed"] and "replicas" in refused["msg"]
+
+    gone = playbook.run([{"name": "delete", "kubernetes.core.k8s": k8s(
+        controlplane, state="absent", api_version="apps/v1", kind="Deployment", name="web", namespace=ns,
+        wait=True)}])["delete"]
+    assert gone["changed"]
+
+
+def _cluster_storage(controlplane, tmp_path, count):
+    """What k3s gives and this control plane lacks: the local-path class, and volumes for the claims to bind."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=controlplane["kubeconfig"], context=controlplane["context"])
+    storage, core = client.StorageV1Api(api), client.CoreV1Api(api)
+    try:
+        storage.create_storage_class({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                                      "metadata": {"name": "local-path"}, "provisioner": "kubernetes.io/no-provisioner",
+                                      "volumeBindingMode": "Immediate"})
+    except client.ApiException as exc:
+        if exc.status != 409:
+            raise
+    for index in range(count):
+        try:
+            core.create_persistent_volume({"apiVersion": "v1", "kind": "PersistentVolume",
+                                           "metadata": {"name": "test-config-%02d" % index},
+                                           "spec": {"capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"],
+                                                    "storageClassName": "local-path",
+                                                    "hostPath": {"path": str(tmp_path / ("pv%02d" % index))}}})
+        except client.ApiException as exc:
+            if exc.status != 409:
+                raise
+    return api, client
+
+
+def _apps(controlplane, tmp_path, apps, *extra):
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump({
+        "arrkestra_kubeconfig": controlplane["kubeconfig"], "arrkestra_kube_context": controlplane["context"],
+        "arrkestra_namespace": "media", "arrkestra_apps": apps, "apps_wait_timeout": 180,
+        "arrkestra_data": {"type": "hostpath", "path": str(tmp_path / "data")}}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
+               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory),
+                           os.path.join(ROOT, "playbooks", "apps.yml")] + list(extra),
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
+    return json.loads(proc.stdout)["stats"]["localhost"], proc
+
+
+def test_the_apps_phase_for_real(tmp_path, controlplane):
+    api, client = _cluster_storage(controlplane, tmp_path, 12)
+    core, apps_api = client.CoreV1Api(api), client.AppsV1Api(api)
+    stack = {"prowlarr": {}, "radarr": {}, "radarr-4k": {"kind": "radarr"}, "sonarr": {}, "qbittorrent": {},
+             "jellyfin": {}, "recyclarr": {}}
+    first, dummy = _apps(controlplane, tmp_path, stack)
+    assert first["changed"] > 0
+    ready = dict((d.metadata.name, d.status.available_replicas) for d in apps_api.list_namespaced_deployment("media").items)
+    assert ready == {"prowlarr": 1, "radarr": 1, "radarr-4k": 1, "sonarr": 1, "qbittorrent": 1, "jellyfin": 1}
+    key = core.read_namespaced_secret("radarr-4k-credentials", "media").data["api_key"]
+
+    again, proc = _apps(controlplane, tmp_path, stack, "-vvv")
+    assert again["changed"] == 0
+    assert core.read_namespaced_secret("radarr-4k-credentials", "media").data["api_key"] == key   # read back, kept
+    import base64
+    assert base64.b64decode(key).decode() not in proc.stdout
+
+    del stack["radarr-4k"]
+    removed, dummy = _apps(controlplane, tmp_path, stack)
+    assert removed["changed"] > 0
+    names = [d.metadata.name for d in apps_api.list_namespaced_deployment("media").items]
+    assert "radarr-4k" not in names and "radarr" in names
+    assert "radarr-4k" not in [s.metadata.name for s in core.list_namespaced_service("media").items]
+    claims = [c.metadata.name for c in core.list_namespaced_persistent_volume_claim("media").items]
+    assert "radarr-4k-config" in claims          # its settings stay unless apps_purge
