@@ -74,7 +74,7 @@ def wiring_items(apps, calls, group):
 def wiring_credentials(secret_reads, given=None):
     """``{app: {key: value}}`` from the registered results of a ``k8s_info`` loop over the apps' Secrets.
 
-    Each result must carry the app as ``item`` (``item.name``); ``given``
+    Each result carries the app as its loop variable (``item``, or the task's ``loop_var``); ``given``
     (``wiring_credentials`` from the inventory) wins over what the Secrets hold.
     """
     found = {}
@@ -83,7 +83,8 @@ def wiring_credentials(secret_reads, given=None):
             continue
         resources = read.get("resources") or []
         data = (resources[0].get("data") or {}) if resources else {}
-        found[read["item"]["name"]] = dict(
+        app = read.get(read.get("ansible_loop_var") or "item") or read.get("item")
+        found[app["name"]] = dict(
             (key, base64.b64decode(value).decode("utf-8")) for key, value in data.items())
     for app, values in (given or {}).items():
         found[app] = dict(found.get(app) or {}, **(values or {}))

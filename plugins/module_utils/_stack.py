@@ -214,9 +214,12 @@ def build(variables):
                           for a in given_apps)
     if not isinstance(given_apps, dict):
         raise StackError("arrkestra_apps must be a mapping of instance name to options")
+    def catalog_order(name):
+        kind = (given_apps[name] or {}).get("kind") or name
+        return (list(CATALOG).index(kind) if kind in CATALOG else len(CATALOG), name)
+
     apps = []
-    for name in sorted(given_apps, key=lambda n: (list(CATALOG).index((given_apps[n] or {}).get("kind") or n)
-                                                   if ((given_apps[n] or {}).get("kind") or n) in CATALOG else 99, n)):
+    for name in sorted(given_apps, key=catalog_order):
         given = given_apps[name] or {}
         if given.get("enabled", True) is False:
             continue
@@ -375,8 +378,10 @@ def app_objects(stack, app):
 def objects(stack):
     """Every object of the stack except Secrets, in the order to apply them."""
     ns, data = stack["namespace"], stack["data"]
+    # The API server sets kubernetes.io/metadata.name itself; naming it here keeps the second
+    # server-side apply from taking the field over (a write on an unchanged stack).
     out = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(
-        _labels(), **{"pod-security.kubernetes.io/enforce": "restricted"})}}]
+        _labels(), **{"pod-security.kubernetes.io/enforce": "restricted", "kubernetes.io/metadata.name": ns})}}]
     if data["type"] != "pvc":
         source = ({"hostPath": {"path": data["path"], "type": "DirectoryOrCreate"}} if data["type"] == "hostpath"
                   else {"nfs": {"server": data["server"], "path": data["export"]}})

@@ -75,7 +75,8 @@ def build():
     kwok = os.path.join(target, "kwok")
     if not os.path.exists(kwok):
         log("building kwok %s" % KWOK_VERSION)
-        subprocess.run(["nice", "-n", "5", "go", "install", "sigs.k8s.io/kwok/cmd/kwok@" + KWOK_VERSION],
+        subprocess.run(["nice", "-n", "5", "go", "install", "-trimpath", "-ldflags", "-s -w",
+                        "sigs.k8s.io/kwok/cmd/kwok@" + KWOK_VERSION],
                        env=dict(env, GOBIN=target, GOFLAGS=""), check=True)
     if not shutil.which("etcd"):
         raise SystemExit("etcd is missing: install Debian's etcd-server (scripts/test.sh does, from tests/apt-packages.txt)")
@@ -129,8 +130,9 @@ def _pki(directory):
     files = {"ca_crt": write("ca.crt", ca.public_bytes(serialization.Encoding.PEM), 0o644),
              "ca_key": write("ca.key", pem_key(ca_key))}
     server_key = key()
-    sans = [x509.DNSName(n) for n in ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                                       "kubernetes.default.svc.cluster.local")]
+    names = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+             "kubernetes.default.svc.cluster.local")
+    sans = [x509.DNSName(n) for n in names]
     sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "10.96.0.1")]
     server = cert("kube-apiserver", ca.subject, ca_key, server_key.public_key(), sans=sans)
     files["server_crt"] = write("apiserver.crt", server.public_bytes(serialization.Encoding.PEM), 0o644)
@@ -153,11 +155,11 @@ def _kubeconfig(path, port, files):
         with open(files[name], "rb") as handle:
             return base64.b64encode(handle.read()).decode()
 
+    cluster = {"server": "https://127.0.0.1:%d" % port, "certificate-authority-data": b64("ca_crt")}
+    user = {"client-certificate-data": b64("admin_crt"), "client-key-data": b64("admin_key")}
     config = {"apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
-              "clusters": [{"name": CONTEXT, "cluster": {"server": "https://127.0.0.1:%d" % port,
-                                                         "certificate-authority-data": b64("ca_crt")}}],
-              "users": [{"name": "arrkestra-admin", "user": {"client-certificate-data": b64("admin_crt"),
-                                                              "client-key-data": b64("admin_key")}}],
+              "clusters": [{"name": CONTEXT, "cluster": cluster}],
+              "users": [{"name": "arrkestra-admin", "user": user}],
               "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "arrkestra-admin"}}]}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(config, handle, indent=2)
@@ -174,7 +176,9 @@ def _free_port():
 
 def _spawn(state, name, argv):
     logfile = open(os.path.join(state["dir"], name + ".log"), "ab")  # pylint: disable=consider-using-with
-    proc = subprocess.Popen(argv, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
+    # Debian's etcd (3.4) has no watch progress requests: clients must not ask for watch lists.
+    env = dict(os.environ, KUBE_FEATURE_WatchListClient="false")
+    proc = subprocess.Popen(argv, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     state["pids"][name] = proc.pid
     return proc
 
@@ -285,6 +289,9 @@ def start(timeout=180):
             return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or ())
 
         _wait("the kwok node", node_ready, timeout, state, "kwok")
+        # The not-ready taint the API server puts on a new node is lifted by the node lifecycle
+        # controller, which is off here (kwok's node has no kubelet lease to watch): lift it once.
+        core.patch_node(NODE, {"spec": {"taints": None}})
         _wait("the default ServiceAccount", lambda: core.read_namespaced_service_account("default", "default"),
               timeout, state, "kube-controller-manager")
     except BaseException:

@@ -47,7 +47,7 @@ def test_record_round_trips_through_plan():
 def test_credentials_come_from_the_secrets_and_the_inventory_wins():
     reads = {"results": [
         {"item": {"name": "radarr"}, "resources": [{"data": {"api_key": "cmFkYXJyLWtleQ=="}}]},
-        {"item": {"name": "sonarr"}, "resources": []},
+        {"ansible_loop_var": "wiring_app", "wiring_app": {"name": "sonarr"}, "resources": []},
         {"item": {"name": "bazarr"}, "skipped": True}]}
     assert F["wiring_credentials"](reads, {"sonarr": {"api_key": "given"}}) == {
         "radarr": {"api_key": "radarr-key"}, "sonarr": {"api_key": "given"}}
