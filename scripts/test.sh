@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite of arrkestra.homelab, from a fresh machine:
-#   scripts/test.sh            everything (what CI runs)
+#   scripts/test.sh            everything but the control plane tests
+#   scripts/test.sh controlplane    the control plane tests (CI runs both)
 #   scripts/test.sh lint sanity units integration controlplane molecule    any subset, in that order
 # Stages: lint (ansible-lint, production profile), sanity (ansible-test, offline),
 # units (pytest tests/unit), integration (pytest over the rest of tests/: test
@@ -97,7 +98,9 @@ run_molecule() {
 }
 
 stages=("$@")
-((${#stages[@]})) || stages=(lint sanity units integration controlplane molecule)
+# The controlplane stage builds Kubernetes from source the first time (~10 min on 2 cores):
+# it is a command of its own, which CI (.ci/run) runs after this one.
+((${#stages[@]})) || stages=(lint sanity units integration molecule)
 start=$SECONDS
 for s in "${stages[@]}"; do
     case "$s" in

@@ -214,6 +214,7 @@ def build(variables):
                           for a in given_apps)
     if not isinstance(given_apps, dict):
         raise StackError("arrkestra_apps must be a mapping of instance name to options")
+
     def catalog_order(name):
         kind = (given_apps[name] or {}).get("kind") or name
         return (list(CATALOG).index(kind) if kind in CATALOG else len(CATALOG), name)
