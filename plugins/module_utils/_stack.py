@@ -354,6 +354,14 @@ def app_objects(stack, app):
     if app["cronjob"]:
         pod["spec"]["restartPolicy"] = "OnFailure"
         pod["spec"]["containers"][0]["args"] = ["sync"]
+        if app["kind"] == "recyclarr":
+            config, env = recyclarr_config(stack)
+            out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(name + "-configs", ns, app, "config"),
+                        "data": {"arrkestra.yml": config}})
+            pod["spec"]["containers"][0]["env"].extend(env)
+            pod["spec"]["containers"][0]["volumeMounts"].append({"name": "configs", "mountPath": "/config/configs",
+                                                                 "readOnly": True})
+            pod["spec"]["volumes"].append({"name": "configs", "configMap": {"name": name + "-configs"}})
         out.append({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": _meta(name, ns, app),
                     "spec": {"schedule": app["schedule"], "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
                              "failedJobsHistoryLimit": 2, "jobTemplate": {"spec": {"backoffLimit": 1, "template": pod}}}})
@@ -374,6 +382,42 @@ def app_objects(stack, app):
             ingress["spec"]["tls"] = [{"hosts": [app["hostname"]], "secretName": stack["tls_secret"]}]
         out.append(ingress)
     return out
+
+
+#: TRaSH guides templates Recyclarr syncs, per kind and resolution.
+TRASH_TEMPLATES = {
+    ("radarr", False): ["radarr-quality-definition-movie", "radarr-quality-profile-hd-bluray-web",
+                        "radarr-custom-formats-hd-bluray-web"],
+    ("radarr", True): ["radarr-quality-definition-movie", "radarr-quality-profile-uhd-bluray-web",
+                       "radarr-custom-formats-uhd-bluray-web"],
+    ("sonarr", False): ["sonarr-quality-definition-series", "sonarr-v4-quality-profile-web-1080p",
+                        "sonarr-v4-custom-formats-web-1080p"],
+    ("sonarr", True): ["sonarr-quality-definition-series", "sonarr-v4-quality-profile-web-2160p",
+                       "sonarr-v4-custom-formats-web-2160p"],
+}
+
+
+def _is_4k(app):
+    if app["wiring"].get("is_4k") is not None:
+        return bool(app["wiring"]["is_4k"])
+    return "4k" in app["name"][len(app["kind"]):].lower().split("-")
+
+
+def recyclarr_config(stack):
+    """Recyclarr's configuration - each Radarr/Sonarr instance with its TRaSH templates - and the env with its keys."""
+    lines, env = ["# Made by arrkestra.homelab from the stack: one entry per Radarr/Sonarr instance."], []
+    for kind in ("radarr", "sonarr"):
+        instances = [a for a in stack["apps"] if a["kind"] == kind]
+        if not instances:
+            continue
+        lines.append("%s:" % kind)
+        for app in instances:
+            var = re.sub(r"[^A-Z0-9]", "_", app["name"].upper()) + "_API_KEY"
+            env.append(_secret_env(app, "api_key", var))
+            lines += ["  %s:" % app["name"], "    base_url: %s" % app["url"], "    api_key: !env_var %s" % var,
+                      "    include:"]
+            lines += ["      - template: %s" % t for t in TRASH_TEMPLATES[(kind, _is_4k(app))]]
+    return "\n".join(lines) + "\n", env
 
 
 def objects(stack):

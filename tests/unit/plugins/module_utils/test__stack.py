@@ -110,3 +110,16 @@ def test_qbittorrent_hash_matches_what_qbittorrent_checks():
 def test_default_stack_fits_a_4_gb_pi():
     requests = sum(r for dummy, r, dummy in _stack.memory(_stack.build({})))
     assert requests <= 2.5 * 1024
+
+
+def test_recyclarr_syncs_trash_profiles_per_instance():
+    stack = _stack.build({"apps": {"radarr": {}, "radarr-4k": {"kind": "radarr"}, "sonarr": {}, "recyclarr": {}}})
+    objs = dict(((o["kind"], o["metadata"]["name"]), o) for o in _stack.objects(stack))
+    config = objs[("ConfigMap", "recyclarr-configs")]["data"]["arrkestra.yml"]
+    assert "  radarr-4k:\n    base_url: http://radarr-4k.media.svc.cluster.local:7878\n" in config
+    assert "api_key: !env_var RADARR_4K_API_KEY" in config and "radarr-quality-profile-uhd-bluray-web" in config
+    assert "sonarr-v4-quality-profile-web-1080p" in config
+    job = objs[("CronJob", "recyclarr")]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    keys = dict((e["name"], e["valueFrom"]["secretKeyRef"]["name"]) for e in job["env"] if "valueFrom" in e)
+    assert keys == {"RADARR_API_KEY": "radarr-credentials", "RADARR_4K_API_KEY": "radarr-4k-credentials",
+                    "SONARR_API_KEY": "sonarr-credentials"}
