@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite of arrkestra.homelab, from a fresh machine:
 #   scripts/test.sh            everything but the control plane tests
-#   scripts/test.sh controlplane    the control plane tests (CI runs both)
+#   scripts/test.sh controlplane    the tests of what is built from Go modules (CI runs both)
 #   scripts/test.sh lint sanity units integration controlplane molecule    any subset, in that order
 # Stages: lint (ansible-lint, production profile), sanity (ansible-test, offline),
 # units (pytest tests/unit), integration (pytest over the rest of tests/: test
 # doubles, real download clients), controlplane (the apps phase against a real
-# kube-apiserver built from Kubernetes' Go modules, see scripts/controlplane.sh),
-# molecule (every molecule/<scenario>). Exits non-zero on the first failing stage.
+# kube-apiserver built from Kubernetes' Go modules, see scripts/controlplane.sh, and the
+# Talos path of the nodes phase with a talosctl built from Talos's Go modules),
+# molecule (every molecule/<scenario>, on systemd containers of scripts/node-image.sh).
+# Exits non-zero on the first failing stage.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,7 +70,7 @@ run_integration() {
     system_packages
     # pytest exits 5 when a selection holds no test; with no integration test yet that is not a failure.
     set +e
-    pytest tests --ignore=tests/unit -m "not controlplane" -p no:cacheprovider
+    pytest tests --ignore=tests/unit -m "not controlplane and not talos" -p no:cacheprovider
     rc=$?
     set -e
     [ "$rc" = 5 ] && rc=0
@@ -76,16 +78,20 @@ run_integration() {
 }
 
 run_controlplane() {
-    stage "control plane tests (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok)"
+    stage "control plane and Talos tests (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, talosctl)"
     system_packages
-    command -v go >/dev/null || { echo "Go is required to build the control plane (https://go.dev/dl/)" >&2; return 1; }
+    command -v go >/dev/null || { echo "Go is required to build the control plane and talosctl (https://go.dev/dl/)" >&2; return 1; }
     .venv/bin/python -m tests.controlplane.cluster build
-    pytest tests -m controlplane -p no:cacheprovider
+    .venv/bin/python -m tests.talos.build
+    pytest tests -m "controlplane or talos" -p no:cacheprovider
 }
 
 run_molecule() {
     stage "molecule scenarios"
     system_packages
+    # podman's runtime and limits for nested systemd containers, and the nodes' image
+    export CONTAINERS_CONF="$ROOT/molecule/containers.conf"
+    bash scripts/node-image.sh >/dev/null
     local found=0
     for scenario in molecule/*/molecule.yml; do
         [ -e "$scenario" ] || continue
