@@ -8,4 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/bootstrap.sh
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
-exec .venv/bin/ansible-playbook playbooks/site.yml "$@"
+# The nodes phase installs k3s as root: ask for the sudo password when sudo needs one.
+args=()
+if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
+    args+=(--ask-become-pass)
+fi
+exec .venv/bin/ansible-playbook playbooks/site.yml "${args[@]}" "$@"
