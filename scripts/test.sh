@@ -70,7 +70,9 @@ run_integration() {
     system_packages
     # pytest exits 5 when a selection holds no test; with no integration test yet that is not a failure.
     set +e
-    pytest tests --ignore=tests/unit -m "not controlplane and not talos" -p no:cacheprovider
+    # Two workers, one test file each at a time: a file's tests share their lab (module fixtures).
+    pytest tests --ignore=tests/unit -m "not controlplane and not talos" -n "${ARRKESTRA_TEST_WORKERS:-2}" \
+        --dist loadfile -p no:cacheprovider
     rc=$?
     set -e
     [ "$rc" = 5 ] && rc=0
