@@ -55,7 +55,9 @@ class TalosLab:
             "talos_vip": "192.0.2.10",
             "talos_ready_timeout": 20,
         }
-        self.host_vars = {"tal-4": {"talos_install_disk": "/dev/nvme0n1"}}
+        # a mini-PC among Pis: its own disk and its own installer (no tag: talos_version is added)
+        self.host_vars = {"tal-4": {"talos_install_disk": "/dev/nvme0n1",
+                                    "talos_installer_image": "factory.talos.dev/installer/0123abcd"}}
 
     def write(self):
         groups = {name: {"hosts": {h: {"ansible_host": NODES[h]} for h in hosts}} for name, hosts in self.hosts.items()}
@@ -122,6 +124,7 @@ def test_talos_cluster_is_made_once_and_left_alone(lab):
     assert "interfaces" not in worker["machine"].get("network", {})
     assert first["machine"]["install"]["disk"] == "/dev/mmcblk0" and worker["machine"]["install"]["disk"] == "/dev/nvme0n1"
     assert first["machine"]["install"]["image"] == "ghcr.io/siderolabs/installer:v1.11.5"
+    assert worker["machine"]["install"]["image"] == "factory.talos.dev/installer/0123abcd:v1.11.5"
     assert first["cluster"]["controlPlane"]["endpoint"] == "https://192.0.2.10:6443"
     assert [m["name"] for m in first["cluster"]["inlineManifests"]] == ["local-path-provisioner"]
     assert "allowSchedulingOnControlPlanes" not in first["cluster"]
@@ -157,6 +160,7 @@ def test_talos_upgrade_and_reset(lab):
         ("upgrade", "192.0.2.11"), ("upgrade", "192.0.2.12"), ("upgrade", "192.0.2.13"), ("upgrade", "192.0.2.14"),
         ("upgrade-k8s", "192.0.2.11")]
     assert "ghcr.io/siderolabs/installer:v1.12.0" in upgrades[0]["argv"]
+    assert "factory.talos.dev/installer/0123abcd:v1.12.0" in upgrades[3]["argv"]
     since = lab.count()
     lab.play("upgrade", "-e", "talos_version=v1.12.0")
     assert [c["command"] for c in lab.calls(since) if c["command"] == "upgrade"] == []
@@ -206,6 +210,7 @@ def test_bad_inventory_fails_before_any_change(lab, change, message):
 
 def test_two_servers_get_a_warning(lab):
     lab.hosts = {"servers": ["tal-1", "tal-2"], "agents": []}
+    lab.host_vars = {}
     proc = lab.play("nodes")
     assert "Two servers give embedded etcd no quorum to spare" in proc.stdout
 
