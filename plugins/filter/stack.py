@@ -39,7 +39,9 @@ def stack_prune(found, model, credentials_apps=None):
     gone = []
     for result in (found or {}).get("results", ()):
         for resource in result.get("resources") or ():
-            key = (resource.get("kind") or result.get("apps_kind"), resource["metadata"]["name"])
+            if (resource["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == "platform":
+                continue    # the platform phase's own (the VPN credentials)
+            key = (resource.get("kind") or (result.get("apps_kind") or {}).get("kind"), resource["metadata"]["name"])
             if key not in wanted:
                 gone.append({"kind": key[0], "name": key[1],
                              "api_version": resource.get("apiVersion")})
@@ -61,11 +63,6 @@ def stack_summary(model):
     return _stack.summary(model)
 
 
-def k8s_filename(obj):
-    """``<kind>-<name>.yaml``, lower case: the file an object is rendered to."""
-    return "%s-%s.yaml" % (obj["kind"].lower(), obj["metadata"]["name"])
-
-
 class FilterModule:
     def filters(self):
         return {
@@ -75,5 +72,4 @@ class FilterModule:
             "stack_credentials": stack_credentials,
             "stack_secrets": stack_secrets,
             "stack_summary": stack_summary,
-            "k8s_filename": k8s_filename,
         }

@@ -100,6 +100,16 @@ class StackError(ValueError):
     """The inventory describes a stack that cannot run; the message names the variable to fix."""
 
 
+def _platform():
+    # _platform builds on this module (labels, memory); imported when used, never at load time.
+    from ansible_collections.arrkestra.homelab.plugins.module_utils import _platform as platform
+    return platform
+
+
+def _platform_options():
+    return set(_platform().DEFAULTS)
+
+
 def _quantity_mib(value):
     """Mebibytes of a Kubernetes memory quantity ("192Mi", "1Gi", "512M")."""
     units = {"Ki": 1 / 1024.0, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024, "K": 1000 / 1048576.0, "M": 1000000 / 1048576.0,
@@ -114,7 +124,7 @@ def _quantity_mib(value):
 def _settings(variables):
     settings = copy.deepcopy(DEFAULTS)
     for key, value in (variables or {}).items():
-        if key == "apps" or value is None:
+        if key == "apps" or key in _platform_options() or value is None:
             continue
         if key == "data":
             settings["data"].update(value)
@@ -122,7 +132,7 @@ def _settings(variables):
             settings[key] = value
         else:
             raise StackError("arrkestra_%s is not a setting of the stack (known: %s)"
-                             % (key, ", ".join("arrkestra_" + k for k in sorted(DEFAULTS))))
+                             % (key, ", ".join("arrkestra_" + k for k in sorted(set(DEFAULTS) | _platform_options()))))
     data = settings["data"]
     if data["type"] not in ("hostpath", "nfs", "pvc"):
         raise StackError("arrkestra_data.type must be hostpath, nfs or pvc, not %r" % data["type"])
@@ -202,6 +212,9 @@ def build(variables):
     """The stack of the inventory: ``variables`` are the ``arrkestra_*`` variables without the prefix."""
     variables = dict(variables or {})
     settings = _settings(variables)
+    platform = _platform().settings(dict((k, v) for k, v in variables.items() if k in _platform_options()), settings)
+    if platform["certificates"]["enabled"] and not settings["tls_secret"]:
+        settings["tls_secret"] = "arrkestra-tls"     # the wildcard certificate the platform makes
     given_apps = variables.get("apps")
     if given_apps is None:
         given_apps = dict((name, {}) for name in DEFAULT_STACK)
@@ -231,7 +244,7 @@ def build(variables):
         raise StackError("arrkestra_apps: two apps have the hostname %s" % ", ".join(clash))
     data = dict(settings["data"])
     mount = settings["data_mount"].rstrip("/")
-    return {
+    model = {
         "namespace": settings["namespace"], "domain": settings["domain"], "uid": int(settings["uid"]),
         "gid": int(settings["gid"]), "timezone": settings["timezone"],
         "config_storage_class": settings["config_storage_class"], "ingress_class": settings["ingress_class"],
@@ -239,7 +252,10 @@ def build(variables):
         "data": dict(data, mount=mount, media_root=mount + "/media", torrents_root=mount + "/torrents",
                      usenet_root=mount + "/usenet"),
         "apps": apps,
+        "platform": platform,
     }
+    _platform().check(model)
+    return model
 
 
 # -- objects ------------------------------------------------------------------------------
@@ -338,7 +354,167 @@ def _pod_spec(stack, app):
         spec["initContainers"] = [_seed_container(stack, app)]
     if app["node_selector"]:
         spec["nodeSelector"] = dict(app["node_selector"])
+    if _metrics(stack, app):
+        spec["containers"].append(_exportarr_container(stack, app))
+    if app["name"] in _platform().vpn_apps(stack):
+        # A native sidecar (an init container that keeps running): the tunnel is up before the app starts.
+        spec.setdefault("initContainers", []).append(_gluetun_container(stack, app))
+        spec["volumes"].append({"name": "tun", "hostPath": {"path": "/dev/net/tun", "type": "CharDevice"}})
     return spec
+
+
+def _metrics(stack, app):
+    """Whether the app gets an Exportarr sidecar (monitoring on, an app Exportarr knows, an API key)."""
+    return (stack["platform"]["monitoring"]["enabled"] and app["kind"] in _platform().EXPORTARR_KINDS
+            and "api_key" in app["credentials"] and not app["external"])
+
+
+def _exportarr_container(stack, app):
+    platform = _platform()
+    return {"name": "exportarr", "image": platform.EXPORTARR_IMAGE, "imagePullPolicy": "IfNotPresent",
+            "args": [app["kind"]],
+            "env": [{"name": "PORT", "value": str(platform.EXPORTARR_PORT)},
+                    {"name": "URL", "value": "http://localhost:%d" % app["port"]},
+                    _secret_env(app, "api_key", "APIKEY")],
+            "ports": [{"name": "metrics", "containerPort": platform.EXPORTARR_PORT, "protocol": "TCP"}],
+            "securityContext": _security(stack),
+            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "96Mi"}},
+            "volumeMounts": []}
+
+
+def _gluetun_container(stack, app):
+    """gluetun: the VPN tunnel of the pod, and the first layer of its killswitch (its firewall drops what
+    does not go through the tunnel, except the app's own port and the cluster's networks)."""
+    platform = _platform()
+    vpn = stack["platform"]["vpn"]
+    env = [{"name": "TZ", "value": stack["timezone"]},
+           {"name": "FIREWALL_INPUT_PORTS", "value": str(app["port"])},
+           {"name": "FIREWALL_OUTBOUND_SUBNETS", "value": ",".join(stack["platform"]["cluster_cidrs"])},
+           {"name": "HEALTH_SERVER_ADDRESS", "value": "127.0.0.1:9999"}]
+    env += [{"name": k, "value": v} for k, v in sorted(vpn["settings"].items())]
+    return {"name": "gluetun", "image": platform.GLUETUN_IMAGE, "imagePullPolicy": "IfNotPresent",
+            "restartPolicy": "Always", "env": env, "envFrom": [{"secretRef": {"name": "vpn-credentials"}}],
+            # gluetun sets up the tunnel and its firewall: root with NET_ADMIN, nothing more.
+            "securityContext": {"runAsUser": 0, "runAsGroup": 0, "runAsNonRoot": False, "allowPrivilegeEscalation": False,
+                                "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]},
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+            "volumeMounts": [{"name": "tun", "mountPath": "/dev/net/tun"}]}
+
+
+def callers(stack):
+    """``{instance: [instances that call its API]}``, from the links the wiring phase makes (and Recyclarr)."""
+    from ansible_collections.arrkestra.homelab.plugins.module_utils import _links
+    apps = [{"name": a["name"], "kind": a["kind"], "url": a["url"], "wiring": a["wiring"]}
+            for a in stack["apps"] if a["url"]]
+    try:
+        links = _links.derive(apps)
+    except _links.LinkError as exc:
+        raise StackError("arrkestra_apps: %s" % exc)
+    out = dict((a["name"], set()) for a in stack["apps"])
+    for link in links:
+        if not link["to"] or link["group"] == "categories":   # the controller sets a client's categories
+            continue
+        out.setdefault(link["to"], set()).add(link["app"])
+        if link["group"] == "applications":                   # Prowlarr pushes indexers; the arr app calls them
+            out.setdefault(link["app"], set()).add(link["to"])
+    for app in stack["apps"]:
+        if app["kind"] == "recyclarr":
+            for target in stack["apps"]:
+                if target["kind"] in ("radarr", "sonarr"):
+                    out[target["name"]].add(app["name"])
+    return dict((k, sorted(v)) for k, v in out.items())
+
+
+def _network_policy(stack, app, callers_of):
+    """Who may open a connection to the app: the ingress controller, the apps that call it, Prometheus."""
+    platform = stack["platform"]
+    selector = {"app.kubernetes.io/instance": app["name"], "app.kubernetes.io/name": app["kind"]}
+    http = [{"port": app["port"], "protocol": "TCP"}]
+    rules = []
+    if app["ingress"] and platform["ingress"]["enabled"]:
+        rules.append({"from": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": platform["ingress"]["namespace"]}}}], "ports": http})
+    callers_here = [c for c in callers_of.get(app["name"], []) if c in [a["name"] for a in stack["apps"] if not a["external"]]]
+    if callers_here:
+        rules.append({"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": c}}} for c in callers_here],
+                      "ports": http})
+    if platform["network_policies"]["allow_cidrs"]:
+        rules.append({"from": [{"ipBlock": {"cidr": c}} for c in platform["network_policies"]["allow_cidrs"]],
+                      "ports": http})
+    if _metrics(stack, app):
+        rules.append({"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                      "ports": [{"port": _platform().EXPORTARR_PORT, "protocol": "TCP"}]})
+    spec = {"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"], "ingress": rules}
+    if app["name"] in _platform().vpn_apps(stack):
+        # The second layer of the killswitch: outside the tunnel, the pod reaches only the VPN server and the
+        # cluster DNS, whatever happens inside it.
+        vpn = platform["vpn"]
+        endpoints = []
+        for cidr in vpn["endpoints"]:
+            block = {"cidr": cidr}
+            inside = [c for c in platform["cluster_cidrs"] if _contains(cidr, c)]
+            if inside:
+                block["except"] = inside
+            endpoints.append({"ipBlock": block})
+        spec["policyTypes"].append("Egress")
+        spec["egress"] = [
+            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+             "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
+            {"to": endpoints, "ports": [{"port": vpn["port"], "protocol": vpn["protocol"]}]},
+        ]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(app["name"], stack["namespace"], app),
+            "spec": spec}
+
+
+def _contains(outer, inner):
+    import ipaddress
+    outer, inner = ipaddress.ip_network(outer, strict=False), ipaddress.ip_network(inner, strict=False)
+    return outer.version == inner.version and inner.subnet_of(outer)
+
+
+def _backup_pod(stack, app, command):
+    """A pod beside the app's config volume (local-path pins it to the volume's node), with the NAS mounted."""
+    backups = stack["platform"]["backups"]
+    env = [{"name": "APP", "value": app["name"]}, {"name": "CONFIG_DIR", "value": "/config"},
+           {"name": "BACKUP_DIR", "value": "%s/%s" % (stack["data"]["mount"], backups["dir"].strip("/"))},
+           {"name": "KEEP", "value": str(backups["keep"])}, {"name": "TZ", "value": stack["timezone"]}]
+    return {"metadata": {"labels": _labels(app, "backup")},
+            "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
+                     "securityContext": {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "fsGroup": stack["gid"],
+                                         "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                     "containers": [{"name": "backup", "image": _platform().SQLITE_IMAGE, "imagePullPolicy": "IfNotPresent",
+                                     "command": command, "env": env, "securityContext": _security(stack),
+                                     "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
+                                                   "limits": {"cpu": "500m", "memory": "256Mi"}},
+                                     "volumeMounts": [{"name": "config", "mountPath": "/config"},
+                                                      {"name": "data", "mountPath": stack["data"]["mount"]},
+                                                      {"name": "scripts", "mountPath": "/scripts", "readOnly": True}]}],
+                     "volumes": [{"name": "config", "persistentVolumeClaim": {"claimName": "%s-config" % app["name"]}},
+                                 _data_volume(stack),
+                                 {"name": "scripts", "configMap": {"name": "arrkestra-backup", "defaultMode": 0o555}}]}}
+
+
+def backed_up(stack, app):
+    """Whether the app's config volume is backed up (backups on, a config volume, not a CronJob)."""
+    return stack["platform"]["backups"]["enabled"] and app["config"] and not app["cronjob"] and not app["external"]
+
+
+def restore_job(stack, name, archive=""):
+    """A Job that puts a backup (``archive``: a file name of the app's backup folder; empty: the newest) back into
+    the config volume of instance ``name``. Scale the app to 0 first (playbooks/restore.yml does)."""
+    apps = [a for a in stack["apps"] if a["name"] == name]
+    if not apps or not backed_up(stack, apps[0]):
+        raise StackError("restore_app %r: no app of the stack with backups (apps with backups: %s; arrkestra_backups."
+                         "enabled must be on)" % (name, ", ".join(a["name"] for a in stack["apps"] if backed_up(stack, a))
+                                                  or "none"))
+    app = apps[0]
+    pod = _backup_pod(stack, app, ["sh", "/scripts/restore.sh"] + ([archive] if archive else []))
+    digest = hashlib.sha256(("%s %s" % (name, archive)).encode()).hexdigest()[:6]
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta("%s-restore-%s" % (name, digest), stack["namespace"],
+                                                                       app, "backup"),
+            "spec": {"backoffLimit": 0, "ttlSecondsAfterFinished": 3600, "template": pod}}
 
 
 def app_objects(stack, app):
@@ -370,9 +546,24 @@ def app_objects(stack, app):
                 "spec": {"replicas": 1, "strategy": {"type": "Recreate"}, "revisionHistoryLimit": 2,
                          "selector": {"matchLabels": selector}, "template": pod}})
     if app["port"]:
+        ports = [{"name": "http", "port": app["port"], "targetPort": "http", "protocol": "TCP"}]
+        if _metrics(stack, app):
+            ports.append({"name": "metrics", "port": _platform().EXPORTARR_PORT, "targetPort": "metrics", "protocol": "TCP"})
         out.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(name, ns, app),
-                    "spec": {"selector": selector, "ports": [{"name": "http", "port": app["port"],
-                                                              "targetPort": "http", "protocol": "TCP"}]}})
+                    "spec": {"selector": selector, "ports": ports}})
+    if _metrics(stack, app):
+        out.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": _meta(name, ns, app),
+                    "spec": {"selector": {"matchLabels": selector},
+                             "endpoints": [{"port": "metrics", "interval": "1m", "scrapeTimeout": "30s"}]}})
+    if app["port"] and stack["platform"]["network_policies"]["enabled"]:
+        out.append(_network_policy(stack, app, callers(stack)))
+    if backed_up(stack, app):
+        pod = _backup_pod(stack, app, ["sh", "/scripts/backup.sh"])
+        pod["spec"]["restartPolicy"] = "OnFailure"
+        out.append({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": _meta(name + "-backup", ns, app, "backup"),
+                    "spec": {"schedule": stack["platform"]["backups"]["schedule"], "concurrencyPolicy": "Forbid",
+                             "successfulJobsHistoryLimit": 1, "failedJobsHistoryLimit": 2,
+                             "jobTemplate": {"spec": {"backoffLimit": 2, "template": pod}}}})
     if app["ingress"]:
         rule = {"host": app["hostname"], "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
             "service": {"name": name, "port": {"name": "http"}}}}]}}
@@ -425,8 +616,20 @@ def objects(stack):
     ns, data = stack["namespace"], stack["data"]
     # The API server sets kubernetes.io/metadata.name itself; naming it here keeps the second
     # server-side apply from taking the field over (a write on an unchanged stack).
-    out = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(
-        _labels(), **{"pod-security.kubernetes.io/enforce": "restricted", "kubernetes.io/metadata.name": ns})}}]
+    labels = dict(_labels(), **{"pod-security.kubernetes.io/enforce": "restricted", "kubernetes.io/metadata.name": ns})
+    if _platform().vpn_apps(stack):
+        # gluetun needs NET_ADMIN and the tun device, which only the privileged level allows; the apps themselves
+        # still meet the restricted level, which the API server warns about and audits.
+        labels.update({"pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted",
+                       "pod-security.kubernetes.io/audit": "restricted"})
+    out = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}]
+    if stack["platform"]["network_policies"]["enabled"]:
+        out.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                    "metadata": _meta("default-deny-ingress", ns, component="network"),
+                    "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+    if any(backed_up(stack, a) for a in stack["apps"]):
+        out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("arrkestra-backup", ns, component="backup"),
+                    "data": {"backup.sh": BACKUP_SCRIPT, "restore.sh": RESTORE_SCRIPT}})
     if data["type"] != "pvc":
         source = ({"hostPath": {"path": data["path"], "type": "DirectoryOrCreate"}} if data["type"] == "hostpath"
                   else {"nfs": {"server": data["server"], "path": data["export"]}})
@@ -461,6 +664,67 @@ def objects(stack):
         if not app["external"]:
             out.extend(app_objects(stack, app))
     return out
+
+
+#: Copies an app's config volume to the NAS: SQLite databases through SQLite's online backup (a consistent copy
+#: while the app writes), every other file as it is; keeps the newest $KEEP archives.
+BACKUP_SCRIPT = r"""#!/bin/sh
+# arrkestra.homelab: back up the config volume of $APP to $BACKUP_DIR/$APP (made by the stack; do not edit).
+set -eu
+app="${APP:?}"; config="${CONFIG_DIR:-/config}"; dest="${BACKUP_DIR:?}/$app"; keep="${KEEP:-7}"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/config" "$dest"
+cd "$config"
+find . \( -name logs -o -name Backups -o -name MediaCover -o -name cache -o -name transcodes \) -prune \
+  -o -type f -print | while IFS= read -r f; do
+  case "$f" in *-wal|*-shm|*-journal) continue ;; esac
+  mkdir -p "$work/config/$(dirname "$f")"
+  if [ "$(head -c 15 "$f")" = "SQLite format 3" ]; then
+    sqlite3 "$f" ".timeout 30000" ".backup '$work/config/$f'"
+    if [ "$(sqlite3 "$work/config/$f" 'PRAGMA integrity_check;')" != ok ]; then
+      echo "$app: the copy of $f fails SQLite's integrity check; the last good backup is kept" >&2
+      exit 1
+    fi
+  else
+    cp -p "$f" "$work/config/$f"
+  fi
+done
+tar -czf "$dest/.$app-$stamp.tar.gz" -C "$work/config" .
+mv "$dest/.$app-$stamp.tar.gz" "$dest/$app-$stamp.tar.gz"
+ls -1 "$dest" | grep -E "^$app-[0-9]{8}T[0-9]{6}Z\.tar\.gz$" | sort -r | tail -n +$((keep + 1)) | while IFS= read -r old; do
+  rm -f "$dest/$old"
+done
+echo "$app: backed up to $dest/$app-$stamp.tar.gz"
+"""
+
+#: Puts an archive of BACKUP_SCRIPT back into the config volume; the app must be stopped.
+RESTORE_SCRIPT = r"""#!/bin/sh
+# arrkestra.homelab: restore the config volume of $APP from $BACKUP_DIR/$APP (made by the stack; do not edit).
+# Usage: restore.sh [archive]   (a file name in $BACKUP_DIR/$APP; none: the newest). Stop the app first.
+set -eu
+app="${APP:?}"; config="${CONFIG_DIR:-/config}"; src="${BACKUP_DIR:?}/$app"
+archive="${1:-}"
+if [ -z "$archive" ]; then
+  archive=$(ls -1 "$src" 2>/dev/null | grep -E "^$app-[0-9]{8}T[0-9]{6}Z\.tar\.gz$" | sort -r | head -n 1 || true)
+fi
+if [ -z "$archive" ]; then echo "$app: no backup in $src" >&2; exit 1; fi
+case "$archive" in */*) ;; *) archive="$src/$archive" ;; esac
+if [ ! -f "$archive" ]; then echo "$app: $archive does not exist" >&2; exit 1; fi
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+tar -xzf "$archive" -C "$work"
+(cd "$work" && find . -type f) | while IFS= read -r f; do
+  if [ "$(head -c 15 "$work/$f")" = "SQLite format 3" ]; then
+    if [ "$(sqlite3 "$work/$f" 'PRAGMA integrity_check;')" != ok ]; then
+      echo "$app: $f in $archive fails SQLite's integrity check; nothing was restored" >&2
+      exit 1
+    fi
+    rm -f "$config/$f-wal" "$config/$f-shm" "$config/$f-journal"   # journals of the database being replaced
+  fi
+done
+cp -R "$work/." "$config/"
+echo "$app: restored $archive"
+"""
 
 
 # -- credentials --------------------------------------------------------------------------

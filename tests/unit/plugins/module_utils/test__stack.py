@@ -20,7 +20,7 @@ def test_default_stack_with_in_cluster_and_controller_urls():
     apps = by_name(stack)
     assert set(apps) == set(_stack.DEFAULT_STACK)
     assert apps["radarr"]["url"] == "http://radarr.media.svc.cluster.local:7878"
-    assert apps["radarr"]["controller_url"] == "http://radarr.media.home.arpa"
+    assert apps["radarr"]["controller_url"] == "https://radarr.media.home.arpa"   # the platform's certificate
     assert apps["radarr"]["secret"] == "radarr-credentials" and apps["radarr"]["credentials"] == ["api_key"]
     assert apps["recyclarr"]["url"] is None and apps["recyclarr"]["cronjob"]
     assert stack["data"]["media_root"] == "/data/media"

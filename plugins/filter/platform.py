@@ -1,0 +1,88 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the platform phase (plugins/module_utils/_platform.py), read from the stack model."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _platform, _stack
+
+
+def platform_objects(model, stage=None):
+    """The platform's objects except Secrets, in the order to apply them. ``stage``: ``base`` (what the cluster
+    can take now, charts included) or ``charts`` (objects of kinds the charts define)."""
+    objects = _platform.objects(model)
+    if stage == "base":
+        return [o for o in objects if not _platform.chart_kind(o)]
+    if stage == "charts":
+        return [o for o in objects if _platform.chart_kind(o)]
+    return objects
+
+
+def platform_crds(model):
+    """Names of the CRDs the ``charts`` stage needs, in order, each once."""
+    names = []
+    for obj in _platform.objects(model):
+        crd = _platform.chart_kind(obj)
+        if crd and crd not in names:
+            names.append(crd)
+    return names
+
+
+def platform_waits(model):
+    """``[{namespace, name}]`` of the charts' webhook Deployments to wait for before the ``charts`` stage."""
+    return [{"namespace": ns, "name": name} for ns, name in _platform.waits(model)]
+
+
+def platform_secret_names(model):
+    """``[{namespace, name}]`` of the platform's Secrets, to read back before making them."""
+    return [{"namespace": ns, "name": name} for ns, name in _platform.secret_names(model)]
+
+
+def platform_secrets(model, variables, secret_reads=None):
+    """The platform's Secrets. ``variables``: the ``arrkestra_*`` component variables without their prefix;
+    ``secret_reads``: a registered ``k8s_info`` loop over :func:`platform_secret_names`. Use only with ``no_log``."""
+    existing = {}
+    for result in (secret_reads or {}).get("results", ()):
+        for resource in result.get("resources") or ():
+            existing[resource["metadata"]["name"]] = dict(
+                (k, base64.b64decode(v).decode("utf-8")) for k, v in (resource.get("data") or {}).items())
+    return _platform.secret_objects(model, variables, existing, os.urandom)
+
+
+def platform_memory(model, nodes):
+    """Check the cluster's memory for the monitoring stack; ``nodes``: a registered ``k8s_info`` of kind Node.
+    Returns what was counted, or fails with what to change."""
+    sizes = []
+    for node in (nodes or {}).get("resources") or ():
+        allocatable = ((node.get("status") or {}).get("allocatable") or {}).get("memory") or "0"
+        sizes.append(_stack._quantity_mib(allocatable))
+    try:
+        return _platform.check_memory(model, sizes)
+    except _stack.StackError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def stack_restore_job(model, app, archive=""):
+    """The Job that restores the backup ``archive`` (empty: the newest) of instance ``app``."""
+    try:
+        return _stack.restore_job(model, app, archive or "")
+    except _stack.StackError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "platform_objects": platform_objects,
+            "platform_crds": platform_crds,
+            "platform_waits": platform_waits,
+            "platform_secret_names": platform_secret_names,
+            "platform_secrets": platform_secrets,
+            "platform_memory": platform_memory,
+            "stack_restore_job": stack_restore_job,
+        }

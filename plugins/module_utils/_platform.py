@@ -1,0 +1,598 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The platform of the stack: load balancer, ingress, certificates, storage, monitoring, VPN, backups.
+
+:func:`settings` validates the inventory's component variables (``arrkestra_load_balancer``,
+``arrkestra_ingress``, ...) into ``stack["platform"]``; :func:`objects` gives the cluster-wide
+objects the platform phase applies or renders, :func:`secret_objects` its Secrets. What the
+components add to each app (Exportarr and gluetun sidecars, NetworkPolicies, backup CronJobs,
+ServiceMonitors) is made with the app's own objects in ``_stack``.
+
+Charts are installed through the cluster's helm-controller (``HelmChart``), never with a helm
+binary: k3s has it built in, on Talos :func:`objects` installs it first.
+
+Pure functions, no I/O: errors are :class:`PlatformError` naming the variable to fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import ipaddress
+import json
+
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+
+#: Charts, pinned. (repo, chart, version)
+CHARTS = {
+    "metallb": ("https://metallb.github.io/metallb", "metallb", "0.15.2"),
+    "traefik": ("https://traefik.github.io/charts", "traefik", "37.1.2"),
+    "cert-manager": ("https://charts.jetstack.io", "cert-manager", "v1.19.1"),
+    "csi-driver-nfs": ("https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts",
+                       "csi-driver-nfs", "4.12.1"),
+    "kube-prometheus-stack": ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "79.5.0"),
+}
+HELM_CONTROLLER_IMAGE = "docker.io/rancher/helm-controller:v0.16.16"
+GLUETUN_IMAGE = "ghcr.io/qdm12/gluetun:v3.40.0"
+EXPORTARR_IMAGE = "ghcr.io/onedr0p/exportarr:v2.3.0"
+SQLITE_IMAGE = "docker.io/keinos/sqlite3:3.50.4"
+EXPORTARR_PORT = 9707
+#: Apps Exportarr has metrics for.
+EXPORTARR_KINDS = ("prowlarr", "radarr", "sonarr", "lidarr", "bazarr", "sabnzbd")
+
+#: Objects of kinds the charts define: applied once their CRDs are established.
+CHART_KINDS = {
+    ("metallb.io/v1beta1", "IPAddressPool"): "ipaddresspools.metallb.io",
+    ("metallb.io/v1beta1", "L2Advertisement"): "l2advertisements.metallb.io",
+    ("cert-manager.io/v1", "ClusterIssuer"): "clusterissuers.cert-manager.io",
+    ("cert-manager.io/v1", "Certificate"): "certificates.cert-manager.io",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors.monitoring.coreos.com",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules.monitoring.coreos.com",
+}
+#: Deployments of the charts that must be Available before their objects are applied (admission webhooks).
+WEBHOOKS = {
+    "metallb": ("metallb-system", "metallb-controller"),
+    "cert-manager": ("cert-manager", "cert-manager-webhook"),
+}
+
+#: Memory (MiB) the monitoring stack asks for, and the least the cluster must have for it.
+MONITORING_REQUESTS_MIB = 640
+
+DEFAULTS = {
+    "distribution": "k3s",
+    "load_balancer": {"type": None, "addresses": [], "networks": []},
+    "ingress": {"enabled": True, "redirect_https": True, "load_balancer_ip": None},
+    "certificates": {"enabled": True, "issuer": "selfsigned", "email": None, "cloudflare_api_token": None,
+                     "acme_server": "https://acme-v02.api.letsencrypt.org/directory"},
+    "storage": {"nfs_csi": False, "nfs_server": None, "nfs_export": None, "nfs_storage_class": "nfs-csi"},
+    "monitoring": {"enabled": False, "retention": "7d", "storage_size": "10Gi", "min_memory": "6Gi",
+                   "grafana_hostname": None, "grafana_admin_password": None, "disk_alert_percent": 90,
+                   "queue_stuck_hours": 6},
+    "vpn": {"enabled": False, "apps": ["qbittorrent"], "provider": None, "type": "wireguard", "settings": {},
+            "credentials": {}, "endpoints": ["0.0.0.0/0"], "port": None, "protocol": "UDP"},
+    "backups": {"enabled": False, "schedule": "30 3 * * *", "keep": 7, "dir": "backups"},
+    "network_policies": {"enabled": True, "allow_cidrs": []},
+    "cluster_cidrs": None,
+}
+#: Inventory variables whose values are secrets: never in the model, only in :func:`secret_objects`.
+SECRET_OPTIONS = {"certificates": ("cloudflare_api_token",), "monitoring": ("grafana_admin_password",),
+                  "vpn": ("credentials",)}
+#: Pod and service networks of each distribution's defaults.
+CLUSTER_CIDRS = {"k3s": ["10.42.0.0/16", "10.43.0.0/16"], "talos": ["10.244.0.0/16", "10.96.0.0/12"]}
+VPN_REQUIRED = {"wireguard": ("WIREGUARD_PRIVATE_KEY",), "openvpn": ("OPENVPN_USER", "OPENVPN_PASSWORD")}
+VPN_PORTS = {"wireguard": 51820, "openvpn": 1194}
+
+
+class PlatformError(_stack.StackError):
+    """The inventory describes a platform that cannot work; the message names the variable to fix."""
+
+
+def _merge(name, given):
+    default = DEFAULTS[name]
+    if not isinstance(default, dict):
+        return default if given is None else given
+    if given is None:
+        return copy.deepcopy(default)
+    if not isinstance(given, dict):
+        raise PlatformError("arrkestra_%s must be a mapping (options: %s)" % (name, ", ".join(sorted(default))))
+    unknown = sorted(set(given) - set(default))
+    if unknown:
+        raise PlatformError("arrkestra_%s: unknown option(s) %s (known: %s)"
+                            % (name, ", ".join(unknown), ", ".join(sorted(default))))
+    out = copy.deepcopy(default)
+    out.update(dict((k, v) for k, v in given.items() if v is not None))
+    return out
+
+
+def _networks(values, variable):
+    out = []
+    for value in values or ():
+        try:
+            out.append(ipaddress.ip_network(str(value), strict=False))
+        except ValueError:
+            raise PlatformError("%s: %r is not a network (like 192.168.1.0/24)" % (variable, value))
+    return out
+
+
+def _pool_range(value):
+    """First and last address of a MetalLB pool entry (``a.b.c.d-e.f.g.h`` or a CIDR)."""
+    text = str(value).strip()
+    try:
+        if "-" in text:
+            first, last = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
+            if first.version != last.version or first > last:
+                raise ValueError(text)
+            return first, last
+        network = ipaddress.ip_network(text, strict=True)
+        return network[0], network[-1]
+    except ValueError:
+        raise PlatformError("arrkestra_load_balancer.addresses: %r is not an address range (like "
+                            "192.168.1.240-192.168.1.250) or a network (like 192.168.1.240/28)" % (value,))
+
+
+def _load_balancer(lb, distribution):
+    lb["type"] = lb["type"] or ("servicelb" if distribution == "k3s" else "metallb")
+    if lb["type"] not in ("metallb", "servicelb", "none"):
+        raise PlatformError("arrkestra_load_balancer.type must be metallb, servicelb or none, not %r" % lb["type"])
+    if lb["type"] == "servicelb" and distribution != "k3s":
+        raise PlatformError("arrkestra_load_balancer.type servicelb is k3s's own load balancer; on %s use metallb"
+                            % distribution)
+    if lb["type"] != "metallb":
+        return lb
+    if not lb["addresses"]:
+        raise PlatformError("arrkestra_load_balancer.type is metallb: give arrkestra_load_balancer.addresses, free "
+                            "addresses of your LAN outside its DHCP range (like 192.168.1.240-192.168.1.250)")
+    if not lb["networks"]:
+        raise PlatformError("arrkestra_load_balancer.type is metallb: give arrkestra_load_balancer.networks, the "
+                            "network(s) of the nodes (like 192.168.1.0/24), so the pool can be checked")
+    networks = _networks(lb["networks"], "arrkestra_load_balancer.networks")
+    for entry in lb["addresses"]:
+        first, last = _pool_range(entry)
+        if not any(first in net and last in net for net in networks):
+            raise PlatformError(
+                "arrkestra_load_balancer.addresses: %s is outside the nodes' networks (%s); MetalLB's layer-2 "
+                "announcements only reach the nodes' own network. Pick free addresses inside it, or fix "
+                "arrkestra_load_balancer.networks." % (entry, ", ".join(str(n) for n in networks)))
+    lb["addresses"] = [str(a).replace(" ", "") for a in lb["addresses"]]
+    lb["networks"] = [str(n) for n in networks]
+    return lb
+
+
+def settings(variables, stack_settings):
+    """The platform settings of the inventory (``variables`` without the ``arrkestra_`` prefix).
+
+    Secret values are checked for presence only: the model keeps ``True`` in their place.
+    """
+    variables = dict(variables or {})
+    distribution = variables.get("distribution") or DEFAULTS["distribution"]
+    if distribution not in CLUSTER_CIDRS:
+        raise PlatformError("arrkestra_distribution must be k3s or talos, not %r" % distribution)
+    out = {"distribution": distribution}
+    for name in ("load_balancer", "ingress", "certificates", "storage", "monitoring", "vpn", "backups",
+                 "network_policies"):
+        out[name] = _merge(name, variables.get(name))
+        for key in SECRET_OPTIONS.get(name, ()):
+            out[name][key] = bool(out[name][key])
+    out["cluster_cidrs"] = [str(n) for n in _networks(variables.get("cluster_cidrs") or CLUSTER_CIDRS[distribution],
+                                                      "arrkestra_cluster_cidrs")]
+    out["load_balancer"] = _load_balancer(out["load_balancer"], distribution)
+    out["ingress"]["namespace"] = "kube-system" if distribution == "k3s" else "traefik"
+
+    certs = out["certificates"]
+    if certs["issuer"] not in ("selfsigned", "letsencrypt"):
+        raise PlatformError("arrkestra_certificates.issuer must be selfsigned or letsencrypt, not %r" % certs["issuer"])
+    if certs["enabled"] and certs["issuer"] == "letsencrypt":
+        if not certs["cloudflare_api_token"]:
+            raise PlatformError(
+                "arrkestra_certificates.issuer is letsencrypt (DNS-01 through Cloudflare): give "
+                "arrkestra_certificates.cloudflare_api_token, a Cloudflare API token with Zone:DNS:Edit on %s "
+                "(keep it in Ansible Vault)" % stack_settings["domain"])
+        if not certs["email"]:
+            raise PlatformError("arrkestra_certificates.issuer is letsencrypt: give arrkestra_certificates.email, "
+                                "the address Let's Encrypt writes to about expiring certificates")
+        if stack_settings["domain"].endswith((".arpa", ".local", ".lan", ".internal", ".home")):
+            raise PlatformError("arrkestra_certificates.issuer is letsencrypt, but arrkestra_domain %s is not a public "
+                                "domain Let's Encrypt can validate; give a domain you own on Cloudflare"
+                                % stack_settings["domain"])
+
+    storage = out["storage"]
+    if storage["nfs_csi"] and not (storage["nfs_server"] and storage["nfs_export"]):
+        raise PlatformError("arrkestra_storage.nfs_csi is on: give arrkestra_storage.nfs_server (the NAS) and "
+                            "arrkestra_storage.nfs_export (the export the NFS class makes volumes in)")
+
+    monitoring = out["monitoring"]
+    _stack._quantity_mib(monitoring["min_memory"])
+    monitoring["grafana_hostname"] = monitoring["grafana_hostname"] or "grafana.%s" % stack_settings["domain"]
+    if not 50 <= int(monitoring["disk_alert_percent"]) <= 99:
+        raise PlatformError("arrkestra_monitoring.disk_alert_percent must be between 50 and 99")
+
+    vpn = out["vpn"]
+    if vpn["enabled"]:
+        if vpn["type"] not in VPN_REQUIRED:
+            raise PlatformError("arrkestra_vpn.type must be wireguard or openvpn, not %r" % vpn["type"])
+        if not vpn["provider"]:
+            raise PlatformError("arrkestra_vpn is on: give arrkestra_vpn.provider, gluetun's VPN_SERVICE_PROVIDER "
+                                "(like mullvad, protonvpn, airvpn or custom)")
+        given = (variables.get("vpn") or {}).get("credentials") or {}
+        missing = [k for k in VPN_REQUIRED[vpn["type"]] if not given.get(k)]
+        if missing:
+            raise PlatformError("arrkestra_vpn.type is %s: give %s in arrkestra_vpn.credentials (keep them in Ansible "
+                                "Vault)" % (vpn["type"], " and ".join(missing)))
+        vpn["credential_keys"] = sorted(given)
+        vpn["port"] = int(vpn["port"] or VPN_PORTS[vpn["type"]])
+        if str(vpn["protocol"]).upper() not in ("UDP", "TCP"):
+            raise PlatformError("arrkestra_vpn.protocol must be UDP or TCP")
+        vpn["protocol"] = str(vpn["protocol"]).upper()
+        vpn["endpoints"] = [str(n) for n in _networks(vpn["endpoints"], "arrkestra_vpn.endpoints")]
+        vpn["settings"] = dict((str(k), str(v)) for k, v in sorted((vpn["settings"] or {}).items()))
+    else:
+        vpn["credential_keys"] = []
+
+    backups = out["backups"]
+    if int(backups["keep"]) < 1:
+        raise PlatformError("arrkestra_backups.keep must be at least 1")
+    if str(backups["dir"]).startswith("/") or ".." in str(backups["dir"]).split("/"):
+        raise PlatformError("arrkestra_backups.dir is a folder of the shared data tree, relative to it (like "
+                            "backups), not %r" % backups["dir"])
+    out["network_policies"]["allow_cidrs"] = [
+        str(n) for n in _networks(out["network_policies"]["allow_cidrs"], "arrkestra_network_policies.allow_cidrs")]
+    return out
+
+
+def check(stack):
+    """Checks that need the apps as well as the platform settings."""
+    platform = stack["platform"]
+    kinds = set(a["kind"] for a in stack["apps"] if not a["external"])
+    if platform["vpn"]["enabled"]:
+        deployed = [a["name"] for a in stack["apps"] if not a["external"]]
+        wrong = [n for n in platform["vpn"]["apps"] if n not in deployed and n not in kinds]
+        if wrong:
+            raise PlatformError("arrkestra_vpn.apps: %s is not an app the stack deploys (its apps: %s)"
+                                % (", ".join(wrong), ", ".join(deployed)))
+
+
+def vpn_apps(stack):
+    """Names of the instances that run behind the VPN."""
+    vpn = stack["platform"]["vpn"]
+    if not vpn["enabled"]:
+        return []
+    return [a["name"] for a in stack["apps"] if not a["external"] and (a["name"] in vpn["apps"] or a["kind"] in vpn["apps"])]
+
+
+def check_memory(stack, node_memory_mib):
+    """Fail when the monitoring stack is on and the cluster's nodes (their allocatable MiB) cannot hold it."""
+    monitoring = stack["platform"]["monitoring"]
+    if not monitoring["enabled"]:
+        return None
+    total = sum(node_memory_mib)
+    apps = sum(requests for dummy, requests, dummy in _stack.memory(stack))
+    least = _stack._quantity_mib(monitoring["min_memory"])
+    if total < least or total < apps + MONITORING_REQUESTS_MIB:
+        raise PlatformError(
+            "arrkestra_monitoring is on, but the cluster's %d node(s) have %d MiB of memory; Prometheus and Grafana "
+            "need about %d MiB besides the apps' %d MiB, and arrkestra_monitoring.min_memory asks for %d MiB. Switch "
+            "monitoring off (arrkestra_monitoring.enabled: false), add a node, or lower "
+            "arrkestra_monitoring.min_memory if you know it fits. Nothing was changed."
+            % (len(node_memory_mib), total, MONITORING_REQUESTS_MIB, apps, least))
+    return {"total_mib": total, "apps_mib": apps, "monitoring_mib": MONITORING_REQUESTS_MIB}
+
+
+# -- objects ------------------------------------------------------------------------------
+def _labels(component):
+    return _stack._labels(component=component)
+
+
+def _meta(name, namespace=None, component="platform"):
+    meta = {"name": name, "labels": _labels(component)}
+    if namespace:
+        meta["namespace"] = namespace
+    return meta
+
+
+def _namespace(name, level="restricted"):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(
+        _labels("platform"), **{"pod-security.kubernetes.io/enforce": level, "kubernetes.io/metadata.name": name})}}
+
+
+def _values(values):
+    return json.dumps(values, sort_keys=True, indent=2) + "\n"
+
+
+def _chart(name, target, values, namespace="kube-system"):
+    repo, chart, version = CHARTS[name]
+    return {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": _meta(name, namespace),
+            "spec": {"repo": repo, "chart": chart, "version": version, "targetNamespace": target,
+                     "createNamespace": False, "valuesContent": _values(values)}}
+
+
+def _resources(cpu, memory, cpu_limit, memory_limit):
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+
+
+def _helm_controller():
+    """What k3s has built in and Talos lacks: the HelmChart CRDs and the controller that installs them."""
+    def crd(kind, plural, spec_properties):
+        return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": _meta("%s.helm.cattle.io" % plural),
+                "spec": {"group": "helm.cattle.io", "scope": "Namespaced",
+                         "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": kind + "List"},
+                         "versions": [{"name": "v1", "served": True, "storage": True,
+                                       "subresources": {"status": {}},
+                                       "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                           "spec": {"type": "object", "properties": spec_properties},
+                                           "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+    string = {"type": "string"}
+    fields = ("chart", "repo", "version", "targetNamespace", "valuesContent", "jobImage", "chartContent", "repoCA",
+              "helmVersion", "timeout")
+    chart_spec = dict((k, string) for k in fields)
+    chart_spec.update(createNamespace={"type": "boolean"}, bootstrap={"type": "boolean"},
+                      backOffLimit={"type": "integer"},
+                      set={"type": "object", "additionalProperties": {"x-kubernetes-int-or-string": True}})
+    labels = {"app": "helm-controller"}
+    security = {"runAsNonRoot": True, "runAsUser": 65534, "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+    return [
+        crd("HelmChart", "helmcharts", chart_spec),
+        crd("HelmChartConfig", "helmchartconfigs", {"valuesContent": string}),
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("helm-controller", "kube-system")},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": _meta("helm-controller"),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+         "subjects": [{"kind": "ServiceAccount", "name": "helm-controller", "namespace": "kube-system"}]},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("helm-controller", "kube-system"),
+         "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+             "metadata": {"labels": dict(labels, **_labels("platform"))},
+             "spec": {"serviceAccountName": "helm-controller", "priorityClassName": "system-cluster-critical",
+                      "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
+                                       "effect": "NoSchedule"}],
+                      "containers": [{"name": "helm-controller", "image": HELM_CONTROLLER_IMAGE,
+                                      "command": ["helm-controller"],
+                                      "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                                      "securityContext": security,
+                                      "resources": _resources("10m", "32Mi", "200m", "128Mi")}]}}}},
+    ]
+
+
+def _metallb(platform):
+    lb = platform["load_balancer"]
+    return [
+        _namespace("metallb-system", "privileged"),     # the speaker uses the host network
+        _chart("metallb", "metallb-system", {
+            "controller": {"resources": _resources("10m", "32Mi", "200m", "128Mi")},
+            "speaker": {"resources": _resources("10m", "32Mi", "200m", "128Mi"), "frr": {"enabled": False}}}),
+        {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": _meta("arrkestra", "metallb-system"),
+         "spec": {"addresses": list(lb["addresses"]), "autoAssign": True}},
+        {"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement", "metadata": _meta("arrkestra", "metallb-system"),
+         "spec": {"ipAddressPools": ["arrkestra"]}},
+    ]
+
+
+def _traefik(stack):
+    platform = stack["platform"]
+    ingress = platform["ingress"]
+    values = {"providers": {"kubernetesIngress": {"publishedService": {"enabled": True}}},
+              "resources": _resources("50m", "64Mi", "1", "256Mi")}
+    if ingress["redirect_https"] and platform["certificates"]["enabled"]:
+        redirect = {"to": "websecure", "scheme": "https", "permanent": True}
+        values["ports"] = {"web": {"redirections": {"entryPoint": redirect}}}
+    service = {}
+    if ingress["load_balancer_ip"]:
+        if platform["load_balancer"]["type"] == "metallb":
+            service["annotations"] = {"metallb.io/loadBalancerIPs": str(ingress["load_balancer_ip"])}
+        else:
+            service["spec"] = {"loadBalancerIP": str(ingress["load_balancer_ip"])}
+    if service:
+        values["service"] = service
+    if platform["distribution"] == "k3s":    # k3s runs its own Traefik: configure it, never install a second one
+        return [{"apiVersion": "helm.cattle.io/v1", "kind": "HelmChartConfig", "metadata": _meta("traefik", "kube-system"),
+                 "spec": {"valuesContent": _values(values)}}]
+    values["ingressClass"] = {"enabled": True, "isDefaultClass": True, "name": stack["ingress_class"]}
+    return [_namespace(ingress["namespace"], "baseline"), _chart("traefik", ingress["namespace"], values)]
+
+
+def _cert_manager(stack):
+    platform, certs = stack["platform"], stack["platform"]["certificates"]
+    out = [_namespace("cert-manager"),
+           _chart("cert-manager", "cert-manager", {
+               "crds": {"enabled": True, "keep": True},
+               "resources": _resources("10m", "64Mi", "200m", "256Mi"),
+               "webhook": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
+               "cainjector": {"resources": _resources("10m", "64Mi", "200m", "256Mi")},
+               "dns01RecursiveNameservers": "1.1.1.1:53,9.9.9.9:53", "dns01RecursiveNameserversOnly":
+                   certs["issuer"] == "letsencrypt"})]
+    if certs["issuer"] == "selfsigned":
+        issuer = "arrkestra-ca"
+        out += [
+            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": _meta("arrkestra-selfsigned"),
+             "spec": {"selfSigned": {}}},
+            {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta("arrkestra-ca", "cert-manager"),
+             "spec": {"isCA": True, "commonName": "Arrkestra CA (%s)" % stack["domain"], "secretName": "arrkestra-ca",
+                      "duration": "87600h", "privateKey": {"algorithm": "ECDSA", "size": 256},
+                      "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "arrkestra-selfsigned"}}},
+            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": _meta("arrkestra-ca"),
+             "spec": {"ca": {"secretName": "arrkestra-ca"}}}]
+    else:
+        issuer = "arrkestra-letsencrypt"
+        out.append({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": _meta(issuer),
+                    "spec": {"acme": {"server": certs["acme_server"], "email": certs["email"],
+                                      "privateKeySecretRef": {"name": "arrkestra-letsencrypt-account"},
+                                      "solvers": [{"dns01": {"cloudflare": {"apiTokenSecretRef": {
+                                          "name": "cloudflare-api-token", "key": "api-token"}}}}]}}})
+    namespaces = [stack["namespace"]] + (["monitoring"] if platform["monitoring"]["enabled"] else [])
+    for namespace in namespaces:
+        out.append({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                    "metadata": _meta(stack["tls_secret"], namespace),
+                    "spec": {"secretName": stack["tls_secret"], "dnsNames": [stack["domain"], "*." + stack["domain"]],
+                             "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                             "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer}}})
+    return out
+
+
+def _nfs_csi(platform):
+    storage = platform["storage"]
+    return [
+        _chart("csi-driver-nfs", "kube-system", {"controller": {"replicas": 1}}),
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": _meta(storage["nfs_storage_class"]),
+         "provisioner": "nfs.csi.k8s.io", "parameters": {"server": storage["nfs_server"], "share": storage["nfs_export"]},
+         "reclaimPolicy": "Retain", "volumeBindingMode": "Immediate", "mountOptions": ["nfsvers=4.1", "hard"]},
+    ]
+
+
+def _alert_rules(stack):
+    monitoring, ns = stack["platform"]["monitoring"], stack["namespace"]
+    hours = int(monitoring["queue_stuck_hours"])
+    free = 100 - int(monitoring["disk_alert_percent"])
+    queues = " or ".join('label_replace(%s_queue_total{namespace="%s"}, "app", "%s", "", "")' % (k, ns, k)
+                         for k in ("radarr", "sonarr", "lidarr"))
+    rules = [
+        {"alert": "ArrkestraAppDown", "for": "5m", "labels": {"severity": "critical"},
+         "expr": 'kube_deployment_status_replicas_available{namespace="%s"} < 1' % ns,
+         "annotations": {"summary": "{{ $labels.deployment }} is down",
+                         "description": "{{ $labels.deployment }} in %s has had no ready pod for 5 minutes: "
+                                        "kubectl -n %s describe deployment {{ $labels.deployment }}" % (ns, ns)}},
+        {"alert": "ArrkestraQueueStuck", "for": "30m", "labels": {"severity": "warning"},
+         "expr": "(%s) > 0 and changes((%s)[%dh:5m]) == 0" % (queues, queues, hours),
+         "annotations": {"summary": "The download queue of {{ $labels.app }} has not moved for %d hours" % hours,
+                         "description": "Items stay in the queue: check the download client and its VPN."}},
+        {"alert": "ArrkestraDiskNearlyFull", "for": "15m", "labels": {"severity": "warning"},
+         "expr": ('100 * kubelet_volume_stats_available_bytes{namespace="%s"} / kubelet_volume_stats_capacity_bytes'
+                  '{namespace="%s"} < %d or 100 * node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs"} / '
+                  'node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs"} < %d') % (ns, ns, free, free),
+         "annotations": {"summary": "Less than %d%% free on {{ $labels.persistentvolumeclaim }}"
+                                    "{{ $labels.mountpoint }}" % free,
+                         "description": "Free space on the volume or node file system is running out."}},
+    ]
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": dict(
+        _meta("arrkestra", "monitoring"), labels=dict(_labels("platform"), release="kube-prometheus-stack")),
+        "spec": {"groups": [{"name": "arrkestra", "rules": rules}]}}
+
+
+def dashboard(stack):
+    """A Grafana dashboard of the stack: apps up, queues, free space."""
+    ns = stack["namespace"]
+
+    def panel(index, title, expr, unit="short"):
+        return {"id": index, "type": "timeseries", "title": title, "datasource": {"type": "prometheus", "uid": "prometheus"},
+                "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
+                "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+                "targets": [{"refId": "A", "expr": expr, "legendFormat": "{{deployment}}{{job}}{{persistentvolumeclaim}}"}]}
+    panels = [
+        panel(0, "Apps ready", 'kube_deployment_status_replicas_available{namespace="%s"}' % ns),
+        panel(1, "Download queues", '{__name__=~"(radarr|sonarr|lidarr)_queue_total", namespace="%s"}' % ns),
+        panel(2, "Config and data volumes free", 'kubelet_volume_stats_available_bytes{namespace="%s"}' % ns, "bytes"),
+        panel(3, "Memory of the apps", 'sum by (pod) (container_memory_working_set_bytes{namespace="%s", container!=""})'
+              % ns, "bytes"),
+    ]
+    return {"title": "Arrkestra", "uid": "arrkestra", "schemaVersion": 39, "editable": False, "time": {"from": "now-24h",
+            "to": "now"}, "tags": ["arrkestra"], "panels": panels}
+
+
+def _monitoring(stack):
+    monitoring = stack["platform"]["monitoring"]
+    tls = stack["platform"]["certificates"]["enabled"]
+    grafana_ingress = {"enabled": True, "ingressClassName": stack["ingress_class"],
+                       "hosts": [monitoring["grafana_hostname"]]}
+    if tls:
+        grafana_ingress["tls"] = [{"hosts": [monitoring["grafana_hostname"]], "secretName": stack["tls_secret"]}]
+    values = {
+        "crds": {"enabled": True},
+        # What k3s and Talos run inside their own processes: nothing to scrape there.
+        "kubeEtcd": {"enabled": False}, "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False}, "kubeProxy": {"enabled": False},
+        "alertmanager": {"alertmanagerSpec": {"resources": _resources("10m", "32Mi", "100m", "128Mi")}},
+        "prometheusOperator": {"resources": _resources("20m", "64Mi", "200m", "192Mi")},
+        "kube-state-metrics": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
+        "prometheus-node-exporter": {"resources": _resources("10m", "16Mi", "100m", "64Mi")},
+        "prometheus": {"prometheusSpec": {
+            "retention": monitoring["retention"], "resources": _resources("100m", "320Mi", "1", "1Gi"),
+            "serviceMonitorSelectorNilUsesHelmValues": False, "ruleSelectorNilUsesHelmValues": False,
+            "storageSpec": {"volumeClaimTemplate": {"spec": {
+                "storageClassName": stack["config_storage_class"], "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": monitoring["storage_size"]}}}}}}},
+        "grafana": {"admin": {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"},
+                    "resources": _resources("25m", "128Mi", "500m", "256Mi"), "ingress": grafana_ingress,
+                    "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
+                                               "searchNamespace": "monitoring"}}},
+    }
+    return [
+        _namespace("monitoring", "privileged"),     # node-exporter reads the host
+        _chart("kube-prometheus-stack", "monitoring", values),
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": dict(_meta("arrkestra-dashboard", "monitoring"), labels=dict(
+            _labels("platform"), grafana_dashboard="1")),
+         "data": {"arrkestra.json": json.dumps(dashboard(stack), sort_keys=True, indent=1) + "\n"}},
+        _alert_rules(stack),
+    ]
+
+
+def objects(stack):
+    """The cluster-wide objects of the platform, in the order to apply them (see :func:`chart_objects`)."""
+    platform = stack["platform"]
+    out = []
+    if platform["distribution"] == "talos":
+        out += _helm_controller()
+    app_namespace = [o for o in _stack.objects(stack) if o["kind"] == "Namespace"]
+    out += app_namespace
+    if platform["load_balancer"]["type"] == "metallb":
+        out += _metallb(platform)
+    if platform["ingress"]["enabled"]:
+        out += _traefik(stack)
+    if platform["storage"]["nfs_csi"]:
+        out += _nfs_csi(platform)
+    if platform["monitoring"]["enabled"]:
+        out += _monitoring(stack)
+    if platform["certificates"]["enabled"]:
+        out += _cert_manager(stack)
+    return out
+
+
+def chart_kind(obj):
+    """The CRD an object's kind comes from, when a chart installs it (else None)."""
+    return CHART_KINDS.get((obj["apiVersion"], obj["kind"]))
+
+
+def waits(stack):
+    """``[(namespace, deployment)]`` of the charts' webhooks to wait for before their objects are applied."""
+    platform = stack["platform"]
+    out = []
+    if platform["load_balancer"]["type"] == "metallb":
+        out.append(WEBHOOKS["metallb"])
+    if platform["certificates"]["enabled"]:
+        out.append(WEBHOOKS["cert-manager"])
+    return out
+
+
+def secret_names(stack):
+    """``[(namespace, name)]`` of the platform's Secrets, to read back before :func:`secret_objects`."""
+    platform = stack["platform"]
+    out = []
+    if platform["certificates"]["enabled"] and platform["certificates"]["issuer"] == "letsencrypt":
+        out.append(("cert-manager", "cloudflare-api-token"))
+    if platform["monitoring"]["enabled"]:
+        out.append(("monitoring", "grafana-admin"))
+    if platform["vpn"]["enabled"]:
+        out.append((stack["namespace"], "vpn-credentials"))
+    return out
+
+
+def secret_objects(stack, variables, existing, random_bytes):
+    """The platform's Secrets, from the inventory's secret variables (``variables``: without the ``arrkestra_``
+    prefix). A password the inventory does not give is made once: ``existing`` (``{name: {key: value}}``, read
+    back from the cluster) keeps it."""
+    platform, variables, existing = stack["platform"], dict(variables or {}), dict(existing or {})
+
+    def secret(name, namespace, data):
+        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(name, namespace),
+                "stringData": dict((k, str(v)) for k, v in sorted(data.items()))}
+    out = []
+    for namespace, name in secret_names(stack):
+        if name == "cloudflare-api-token":
+            out.append(secret(name, namespace, {"api-token": variables["certificates"]["cloudflare_api_token"]}))
+        elif name == "grafana-admin":
+            given = (variables.get("monitoring") or {}).get("grafana_admin_password")
+            password = given or (existing.get(name) or {}).get("admin-password") or \
+                base64.urlsafe_b64encode(random_bytes(18)).decode().rstrip("=")
+            out.append(secret(name, namespace, {"admin-user": "admin", "admin-password": password}))
+        else:
+            data = dict(variables["vpn"]["credentials"])
+            data.update(VPN_SERVICE_PROVIDER=platform["vpn"]["provider"], VPN_TYPE=platform["vpn"]["type"])
+            out.append(secret(name, namespace, data))
+    return out

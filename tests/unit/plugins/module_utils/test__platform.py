@@ -1,0 +1,177 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The platform: component settings checked before any change, and the objects they make."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _platform, _stack
+
+METALLB = {"type": "metallb", "addresses": ["192.168.1.240-192.168.1.250"], "networks": ["192.168.1.0/24"]}
+VPN = {"enabled": True, "provider": "mullvad", "credentials": {"WIREGUARD_PRIVATE_KEY": "wg-private-key"},
+       "settings": {"SERVER_COUNTRIES": "Netherlands"}}
+LETSENCRYPT = {"issuer": "letsencrypt", "email": "me@example.org", "cloudflare_api_token": "cf-token"}
+
+
+def kinds(objects):
+    return ["%s/%s" % (o["kind"], o["metadata"]["name"]) for o in objects]
+
+
+def counter():
+    numbers = itertools.count(1)
+    return lambda n: bytes([next(numbers) % 256]) * n
+
+
+def test_defaults_on_k3s_configure_what_k3s_ships():
+    stack = _stack.build({})
+    platform = stack["platform"]
+    assert platform["load_balancer"]["type"] == "servicelb"
+    assert platform["monitoring"]["enabled"] is False and platform["network_policies"]["enabled"] is True
+    names = kinds(_platform.objects(stack))
+    assert "HelmChartConfig/traefik" in names and "HelmChart/traefik" not in names     # k3s's Traefik, configured
+    assert not [n for n in names if n.startswith("CustomResourceDefinition/")]        # k3s has helm-controller
+    assert "HelmChart/cert-manager" in names and "ClusterIssuer/arrkestra-ca" in names
+    assert stack["tls_secret"] == "arrkestra-tls"
+
+
+def test_talos_gets_helm_controller_first_traefik_and_metallb():
+    stack = _stack.build({"distribution": "talos", "load_balancer": METALLB})
+    objects = _platform.objects(stack)
+    names = kinds(objects)
+    assert names[:2] == ["CustomResourceDefinition/helmcharts.helm.cattle.io",
+                         "CustomResourceDefinition/helmchartconfigs.helm.cattle.io"]
+    assert names.index("Deployment/helm-controller") < names.index("HelmChart/metallb")
+    assert "HelmChart/traefik" in names and "HelmChartConfig/traefik" not in names
+    pool = [o for o in objects if o["kind"] == "IPAddressPool"][0]
+    assert pool["spec"]["addresses"] == ["192.168.1.240-192.168.1.250"]
+    assert stack["platform"]["cluster_cidrs"] == ["10.244.0.0/16", "10.96.0.0/12"]
+
+
+def test_metallb_is_the_default_on_talos_and_needs_a_pool():
+    with pytest.raises(_stack.StackError, match="give arrkestra_load_balancer.addresses"):
+        _stack.build({"distribution": "talos"})
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"load_balancer": dict(METALLB, addresses=["10.0.0.10-10.0.0.20"])},
+     "10.0.0.10-10.0.0.20 is outside the nodes' networks (192.168.1.0/24)"),
+    ({"load_balancer": dict(METALLB, addresses=["192.168.1.250-192.168.1.240"])}, "is not an address range"),
+    ({"load_balancer": dict(METALLB, networks=[])}, "give arrkestra_load_balancer.networks"),
+    ({"load_balancer": {"type": "servicelb"}, "distribution": "talos"}, "servicelb is k3s's own"),
+    ({"certificates": {"issuer": "letsencrypt", "email": "me@example.org"}, "domain": "media.example.org"},
+     "give arrkestra_certificates.cloudflare_api_token"),
+    ({"certificates": dict(LETSENCRYPT, email=None), "domain": "media.example.org"}, "give arrkestra_certificates.email"),
+    ({"certificates": LETSENCRYPT}, "is not a public domain"),
+    ({"certificates": {"issuer": "acme"}}, "must be selfsigned or letsencrypt"),
+    ({"storage": {"nfs_csi": True}}, "give arrkestra_storage.nfs_server"),
+    ({"vpn": {"enabled": True, "provider": "mullvad"}}, "give WIREGUARD_PRIVATE_KEY in arrkestra_vpn.credentials"),
+    ({"vpn": dict(VPN, type="openvpn")}, "give OPENVPN_USER and OPENVPN_PASSWORD"),
+    ({"vpn": dict(VPN, provider=None)}, "give arrkestra_vpn.provider"),
+    ({"vpn": dict(VPN, apps=["deluge"])}, "arrkestra_vpn.apps: deluge is not an app the stack deploys"),
+    ({"backups": {"dir": "/mnt/backups"}}, "relative to it"),
+    ({"monitoring": {"colour": "blue"}}, "arrkestra_monitoring: unknown option(s) colour"),
+    ({"network_policies": {"allow_cidrs": ["lan"]}}, "'lan' is not a network"),
+    ({"distribution": "k8s"}, "must be k3s or talos"),
+])
+def test_bad_input_names_the_variable_to_fix(variables, message):
+    with pytest.raises(_stack.StackError) as raised:
+        _stack.build(variables)
+    assert message in str(raised.value)
+
+
+def test_secrets_never_enter_the_model():
+    variables = {"domain": "media.example.org", "certificates": LETSENCRYPT, "vpn": VPN}
+    stack = _stack.build(variables)
+    text = repr(stack) + repr(_platform.objects(stack)) + repr(_stack.objects(stack))
+    assert "cf-token" not in text and "wg-private-key" not in text
+    secrets = dict((s["metadata"]["name"], s) for s in _platform.secret_objects(stack, variables, {}, counter()))
+    assert secrets["cloudflare-api-token"]["stringData"] == {"api-token": "cf-token"}
+    assert secrets["vpn-credentials"]["stringData"]["WIREGUARD_PRIVATE_KEY"] == "wg-private-key"
+    assert secrets["vpn-credentials"]["metadata"]["namespace"] == "media"
+
+
+def test_grafana_password_made_once_then_kept():
+    variables = {"monitoring": {"enabled": True}}
+    stack = _stack.build(variables)
+    first = _platform.secret_objects(stack, variables, {}, counter())[0]["stringData"]["admin-password"]
+    again = _platform.secret_objects(stack, variables, {"grafana-admin": {"admin-password": first}}, counter())
+    assert again[0]["stringData"]["admin-password"] == first
+    given = _platform.secret_objects(stack, {"monitoring": {"grafana_admin_password": "mine"}}, {}, counter())
+    assert given[0]["stringData"]["admin-password"] == "mine"
+
+
+def test_memory_check_for_monitoring():
+    stack = _stack.build({"monitoring": {"enabled": True}})
+    with pytest.raises(_stack.StackError, match="have 3700 MiB of memory"):
+        _platform.check_memory(stack, [3700])
+    assert _platform.check_memory(stack, [7800])["total_mib"] == 7800
+    assert _platform.check_memory(_stack.build({}), [1000]) is None       # monitoring off: not checked
+
+
+def test_monitoring_adds_exportarr_servicemonitors_rules_and_dashboard():
+    stack = _stack.build({"monitoring": {"enabled": True}})
+    objects = _stack.objects(stack)
+    radarr = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "radarr"][0]
+    sidecar = radarr["spec"]["template"]["spec"]["containers"][1]
+    assert sidecar["name"] == "exportarr" and sidecar["args"] == ["radarr"]
+    assert {"name": "URL", "value": "http://localhost:7878"} in sidecar["env"]
+    monitors = [o["metadata"]["name"] for o in objects if o["kind"] == "ServiceMonitor"]
+    assert monitors == ["prowlarr", "radarr", "sonarr", "bazarr"]      # Exportarr knows them; not Jellyfin
+    names = kinds(_platform.objects(stack))
+    assert {"PrometheusRule/arrkestra", "ConfigMap/arrkestra-dashboard", "HelmChart/kube-prometheus-stack"} <= set(names)
+    rules = [o for o in _platform.objects(stack) if o["kind"] == "PrometheusRule"][0]["spec"]["groups"][0]["rules"]
+    assert [r["alert"] for r in rules] == ["ArrkestraAppDown", "ArrkestraQueueStuck", "ArrkestraDiskNearlyFull"]
+
+
+def test_vpn_sidecar_and_killswitch_policy():
+    stack = _stack.build({"vpn": VPN})
+    objects = _stack.objects(stack)
+    namespace = objects[0]["metadata"]["labels"]
+    assert namespace["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert namespace["pod-security.kubernetes.io/warn"] == "restricted"
+    qbit = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "qbittorrent"][0]
+    gluetun = qbit["spec"]["template"]["spec"]["initContainers"][-1]
+    assert gluetun["name"] == "gluetun" and gluetun["restartPolicy"] == "Always"
+    assert gluetun["securityContext"]["capabilities"]["add"] == ["NET_ADMIN"]
+    assert {"name": "FIREWALL_INPUT_PORTS", "value": "8080"} in gluetun["env"]
+    policy = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    dns, tunnel = policy["egress"]
+    assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+    assert tunnel["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.42.0.0/16", "10.43.0.0/16"]}}]
+    assert tunnel["ports"] == [{"port": 51820, "protocol": "UDP"}]
+    radarr = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "radarr"][0]
+    assert "initContainers" not in radarr["spec"]["template"]["spec"]
+
+
+def test_network_policies_let_in_the_ingress_and_the_callers_only():
+    stack = _stack.build({})
+    objects = _stack.objects(stack)
+    policies = dict((o["metadata"]["name"], o["spec"]) for o in objects if o["kind"] == "NetworkPolicy")
+    assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    ingress, callers = policies["qbittorrent"]["ingress"]
+    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}]
+    assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] for p in callers["from"]] == ["radarr", "sonarr"]
+    assert "Egress" not in policies["qbittorrent"]["policyTypes"]
+    flaresolverr = policies["flaresolverr"]["ingress"][1]["from"]
+    assert flaresolverr == [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "prowlarr"}}}]
+    assert not [o for o in _stack.objects(_stack.build({"network_policies": {"enabled": False}}))
+                if o["kind"] == "NetworkPolicy"]
+
+
+def test_backups_a_cronjob_per_config_volume_and_a_restore_job():
+    stack = _stack.build({"backups": {"enabled": True, "keep": 3}})
+    objects = _stack.objects(stack)
+    jobs = [o["metadata"]["name"] for o in objects if o["kind"] == "CronJob" and o["metadata"]["name"].endswith("-backup")]
+    assert "radarr-backup" in jobs and "flaresolverr-backup" not in jobs and "recyclarr-backup" not in jobs
+    scripts = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "arrkestra-backup"][0]
+    assert set(scripts["data"]) == {"backup.sh", "restore.sh"}
+    job = _stack.restore_job(stack, "radarr", "radarr-20261129T033000Z.tar.gz")
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["sh", "/scripts/restore.sh", "radarr-20261129T033000Z.tar.gz"]
+    assert {"name": "BACKUP_DIR", "value": "/data/backups"} in container["env"]
+    with pytest.raises(_stack.StackError, match="no app of the stack with backups"):
+        _stack.restore_job(_stack.build({}), "radarr")
