@@ -14,10 +14,10 @@ import os
 import subprocess
 import sys
 
-import kubernetes_validate
 import pytest
 import yaml
 
+from tests.lab import schemas
 from tests.lab.playbook import BIN, ROOT
 
 pytestmark = pytest.mark.integration
@@ -77,8 +77,8 @@ def test_every_object_is_valid_for_the_cluster_version(rendered):
     assert rendered["docs"]
     for name, doc in rendered["docs"].items():
         try:
-            kubernetes_validate.validate(doc, rendered["version"], strict=True)
-        except kubernetes_validate.ValidationError as exc:
+            schemas.validate(doc, rendered["version"])
+        except schemas.ValidationError as exc:
             pytest.fail("%s (%s): %s" % (name, rendered["name"], exc))
 
 
@@ -96,6 +96,11 @@ def test_policy_pinned_probes_limits_non_root(rendered):
             assert container["resources"]["limits"]["memory"] and container["resources"]["requests"]["memory"], name
             assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
             assert container["securityContext"]["capabilities"]["drop"] == ["ALL"], name
+            if container["name"] == "gluetun":       # the VPN: root with NET_ADMIN, and nothing else
+                assert container["securityContext"]["capabilities"]["add"] == ["NET_ADMIN"], name
+            else:
+                assert "add" not in container["securityContext"]["capabilities"], name
+                assert container["securityContext"].get("runAsNonRoot", True) is True, name
         if rendered["docs"][name]["kind"] == "Deployment":
             main = spec["containers"][0]
             assert main.get("readinessProbe") and main.get("livenessProbe"), name
