@@ -799,6 +799,17 @@ def summary(stack):
 
 
 def memory(stack):
-    """``[(app, requests MiB, limits MiB)]`` of the stack's long-running apps."""
-    return [(a["name"], _quantity_mib(a["requests"]["memory"]), _quantity_mib(a["limits"]["memory"]))
-            for a in stack["apps"] if not a["external"]]
+    """``[(app, requests MiB, limits MiB)]`` of the stack's apps, their Exportarr and gluetun sidecars included."""
+    out = []
+    vpn = _platform().vpn_apps(stack)
+    for app in stack["apps"]:
+        if app["external"]:
+            continue
+        containers = [_container(stack, app)]
+        if _metrics(stack, app):
+            containers.append(_exportarr_container(stack, app))
+        if app["name"] in vpn:
+            containers.append(_gluetun_container(stack, app))
+        out.append((app["name"], sum(_quantity_mib(c["resources"]["requests"]["memory"]) for c in containers),
+                    sum(_quantity_mib(c["resources"]["limits"]["memory"]) for c in containers)))
+    return out

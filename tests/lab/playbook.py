@@ -51,3 +51,22 @@ class Playbook:
         for task in out["plays"][0]["tasks"]:
             results[task["task"]["name"]] = task["hosts"]["localhost"]
         return results
+
+
+def run_playbook(playbook, inventory, *extra):
+    """``ansible-playbook playbooks/<playbook>`` of the collection with the JSON callback; the process."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
+               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_NOCOLOR="1")
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), os.path.join(ROOT, "playbooks", playbook),
+            "-e", "ansible_python_interpreter=%s" % sys.executable] + list(extra)
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def local_inventory(directory, variables):
+    """An inventory of localhost alone in ``directory``, with ``variables`` in group_vars/all; its path."""
+    (directory / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
+    (directory / "hosts.yml").write_text(json.dumps({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    (directory / "group_vars" / "all" / "main.yml").write_text(json.dumps(variables))
+    return directory

@@ -6,14 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-import yaml
 
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
-from tests.lab.playbook import BIN, ROOT, Playbook
+from tests.lab.playbook import Playbook, local_inventory, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.controlplane]
 
@@ -111,20 +108,11 @@ def _cluster_storage(controlplane, tmp_path, count, prefix):
 
 
 def _apps(controlplane, tmp_path, namespace, apps, *extra):
-    inventory = tmp_path / "inventory"
-    (inventory / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-    (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump({
+    inventory = local_inventory(tmp_path / "inventory", {
         "arrkestra_kubeconfig": controlplane["kubeconfig"], "arrkestra_kube_context": controlplane["context"],
         "arrkestra_namespace": namespace, "arrkestra_apps": apps, "apps_wait_timeout": 180,
-        "arrkestra_data": {"type": "hostpath", "path": str(tmp_path / "data")}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory),
-                           os.path.join(ROOT, "playbooks", "apps.yml")] + list(extra),
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        "arrkestra_data": {"type": "hostpath", "path": str(tmp_path / "data")}})
+    proc = run_playbook("apps.yml", inventory, *extra)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
     if "-vvv" in extra:   # verbose lines come with the JSON: no stats to read
         return None, proc

@@ -11,15 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
 from tests.integration.controlplane.test_controlplane import _cluster_storage
-from tests.lab.playbook import BIN, ROOT
+from tests.lab.playbook import ROOT, local_inventory, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.controlplane]
 
@@ -75,20 +73,11 @@ def _what_k3s_and_the_charts_bring(api, client, kinds):
 
 
 def _run(controlplane, tmp_path, playbook, variables, check=True):
-    inventory = tmp_path / "inventory"
-    (inventory / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-    (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(dict({
+    inventory = local_inventory(tmp_path / "inventory", dict({
         "arrkestra_kubeconfig": controlplane["kubeconfig"], "arrkestra_kube_context": controlplane["context"],
         "apps_wait_timeout": 180, "platform_wait_timeout": 60,
-        "arrkestra_data": {"type": "hostpath", "path": str(tmp_path / "data")}}, **variables)))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory),
-                           os.path.join(ROOT, "playbooks", playbook)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        "arrkestra_data": {"type": "hostpath", "path": str(tmp_path / "data")}}, **variables))
+    proc = run_playbook(playbook, inventory)
     if check:
         assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
         return json.loads(proc.stdout)["stats"]["localhost"], proc
@@ -171,3 +160,21 @@ def test_talos_gets_helm_controller_from_the_platform(tmp_path, controlplane):
     from kubernetes import dynamic
     charts = dynamic.DynamicClient(api).resources.get(api_version="helm.cattle.io/v1", kind="HelmChart")
     assert {"traefik", "metallb", "cert-manager"} <= set(c.metadata.name for c in charts.get(namespace="kube-system").items)
+
+
+def test_restore_stops_the_app_runs_the_job_and_starts_it_again(tmp_path, controlplane):
+    ns = "media-%s" % os.urandom(3).hex()
+    api, client = _cluster_storage(controlplane, tmp_path, 1, ns)
+    variables = {"arrkestra_namespace": ns, "arrkestra_apps": {"radarr": {}}, "arrkestra_backups": {"enabled": True},
+                 "arrkestra_certificates": {"enabled": False}}
+    _run(controlplane, tmp_path, "apps.yml", variables)
+    dummy, proc = _run(controlplane, tmp_path, "restore.yml", dict(variables, restore_app="radarr"))
+    batch, apps = client.BatchV1Api(api), client.AppsV1Api(api)
+    jobs = [j for j in batch.list_namespaced_job(ns).items if j.metadata.name.startswith("radarr-restore-")]
+    assert len(jobs) == 1 and jobs[0].status.succeeded == 1
+    command = jobs[0].spec.template.spec.containers[0].command
+    assert command == ["sh", "/scripts/restore.sh"]                      # the newest archive
+    assert apps.read_namespaced_deployment("radarr", ns).spec.replicas == 1
+
+    dummy, proc = _run(controlplane, tmp_path, "restore.yml", dict(variables, restore_app="sonarr"), check=False)
+    assert proc.returncode != 0 and "restore_app 'sonarr': no app of the stack with backups" in proc.stdout

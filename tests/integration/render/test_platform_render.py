@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from tests.lab import schemas
-from tests.lab.playbook import BIN, ROOT
+from tests.lab.playbook import ROOT, run_playbook
 
 pytestmark = pytest.mark.integration
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "inventories")
@@ -27,18 +25,11 @@ INVENTORIES = {
     "example": os.path.join(ROOT, "inventories", "example"),
     "talos-pi": os.path.join(FIXTURES, "talos-pi"),
 }
-BUILT_IN = ("v1", "apps/v1", "batch/v1", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1",
-            "storage.k8s.io/v1", "apiextensions.k8s.io/v1")
 
 
-def render(inventory, out, *extra, playbook="platform.yml"):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1")
-    argv = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(ROOT, "playbooks", playbook),
-            "-e", "platform_mode=render", "-e", "platform_render_dir=%s" % out,
-            "-e", "ansible_python_interpreter=%s" % sys.executable] + list(extra)
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+def render(inventory, out, *extra):
+    return run_playbook("platform.yml", inventory, "-e", "platform_mode=render", "-e", "platform_render_dir=%s" % out,
+                        *extra)
 
 
 def load(out):

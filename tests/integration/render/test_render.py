@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from tests.lab import schemas
-from tests.lab.playbook import BIN, ROOT
+from tests.lab.playbook import ROOT, run_playbook
 
 pytestmark = pytest.mark.integration
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "inventories")
@@ -32,14 +30,7 @@ INVENTORIES = {
 
 
 def render(inventory, out, *extra):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1")
-    argv = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(ROOT, "playbooks", "apps.yml"),
-            "-e", "apps_mode=render", "-e", "apps_render_dir=%s" % out,
-            "-e", "ansible_python_interpreter=%s" % sys.executable] + list(extra)
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    return proc
+    return run_playbook("apps.yml", inventory, "-e", "apps_mode=render", "-e", "apps_render_dir=%s" % out, *extra)
 
 
 @pytest.fixture(scope="module", params=sorted(INVENTORIES))

@@ -118,6 +118,7 @@ def test_monitoring_adds_exportarr_servicemonitors_rules_and_dashboard():
     sidecar = radarr["spec"]["template"]["spec"]["containers"][1]
     assert sidecar["name"] == "exportarr" and sidecar["args"] == ["radarr"]
     assert {"name": "URL", "value": "http://localhost:7878"} in sidecar["env"]
+    assert dict((n, r) for n, r, dummy in _stack.memory(stack))["radarr"] == 192 + 32     # the sidecar counts
     monitors = [o["metadata"]["name"] for o in objects if o["kind"] == "ServiceMonitor"]
     assert monitors == ["prowlarr", "radarr", "sonarr", "bazarr"]      # Exportarr knows them; not Jellyfin
     names = kinds(_platform.objects(stack))
