@@ -215,6 +215,15 @@ def test_two_servers_get_a_warning(lab):
     assert "Two servers give embedded etcd no quorum to spare" in proc.stdout
 
 
+def test_talos_group_names_of_the_inventory_are_used(lab):
+    lab.hosts = {"control_planes": ["tal-1", "tal-2"], "workers": []}
+    lab.host_vars = {}
+    lab.vars.update(talos_server_group="control_planes", talos_agent_group="workers")
+    proc = lab.play("nodes")
+    said = " ".join(proc.stdout.split())
+    assert "no quorum to spare" in said and "Servers: tal-1, tal-2." in said     # read from talos_server_group
+
+
 def test_unreachable_k3s_node_stops_everything_before_any_change(tmp_path):
     """An SSH node that does not answer (a port nothing listens on): the run stops before the OS is touched."""
     import socket
