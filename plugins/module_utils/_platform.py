@@ -32,10 +32,10 @@ CHARTS = {
                        "csi-driver-nfs", "4.12.1"),
     "kube-prometheus-stack": ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "79.5.0"),
 }
-HELM_CONTROLLER_IMAGE = "docker.io/rancher/helm-controller:v0.16.16"
+HELM_CONTROLLER_IMAGE = "docker.io/rancher/helm-controller:v0.16.5"
 GLUETUN_IMAGE = "ghcr.io/qdm12/gluetun:v3.40.0"
 EXPORTARR_IMAGE = "ghcr.io/onedr0p/exportarr:v2.3.0"
-SQLITE_IMAGE = "docker.io/keinos/sqlite3:3.50.4"
+SQLITE_IMAGE = "docker.io/keinos/sqlite3:3.47.2"     # Alpine: sh, tar, gzip, find from busybox
 EXPORTARR_PORT = 9707
 #: Apps Exportarr has metrics for.
 EXPORTARR_KINDS = ("prowlarr", "radarr", "sonarr", "lidarr", "bazarr", "sabnzbd")
