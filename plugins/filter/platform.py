@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-import base64
 import os
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils import _platform, _stack
+from ansible_collections.arrkestra.homelab.plugins.filter.wiring import wiring_credentials
 
 
 def platform_objects(model, stage=None):
@@ -46,12 +46,8 @@ def platform_secret_names(model):
 def platform_secrets(model, variables, secret_reads=None):
     """The platform's Secrets. ``variables``: the ``arrkestra_*`` component variables without their prefix;
     ``secret_reads``: a registered ``k8s_info`` loop over :func:`platform_secret_names`. Use only with ``no_log``."""
-    existing = {}
-    for result in (secret_reads or {}).get("results", ()):
-        for resource in result.get("resources") or ():
-            existing[resource["metadata"]["name"]] = dict(
-                (k, base64.b64decode(v).decode("utf-8")) for k, v in (resource.get("data") or {}).items())
-    return _platform.secret_objects(model, variables, existing, os.urandom)
+    # The loop's items are {namespace, name}: what the Secrets hold comes back keyed by Secret name.
+    return _platform.secret_objects(model, variables, wiring_credentials(secret_reads or {}), os.urandom)
 
 
 def platform_memory(model, nodes):

@@ -529,8 +529,7 @@ def objects(stack):
     out = []
     if platform["distribution"] == "talos":
         out += _helm_controller()
-    app_namespace = [o for o in _stack.objects(stack) if o["kind"] == "Namespace"]
-    out += app_namespace
+    out.append(_stack.namespace_object(stack))
     if platform["load_balancer"]["type"] == "metallb":
         out += _metallb(platform)
     if platform["ingress"]["enabled"]:

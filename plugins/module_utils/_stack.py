@@ -517,8 +517,9 @@ def restore_job(stack, name, archive=""):
             "spec": {"backoffLimit": 0, "ttlSecondsAfterFinished": 3600, "template": pod}}
 
 
-def app_objects(stack, app):
-    """The objects of one app: config volume, Deployment (or CronJob), Service, Ingress."""
+def app_objects(stack, app, callers_of=None):
+    """The objects of one app: config volume, Deployment (or CronJob), Service, Ingress, policy, backup.
+    ``callers_of``: :func:`callers` of the stack, when the caller has it already."""
     ns, name = stack["namespace"], app["name"]
     selector = {"app.kubernetes.io/instance": name, "app.kubernetes.io/name": app["kind"]}
     out = []
@@ -556,7 +557,7 @@ def app_objects(stack, app):
                     "spec": {"selector": {"matchLabels": selector},
                              "endpoints": [{"port": "metrics", "interval": "1m", "scrapeTimeout": "30s"}]}})
     if app["port"] and stack["platform"]["network_policies"]["enabled"]:
-        out.append(_network_policy(stack, app, callers(stack)))
+        out.append(_network_policy(stack, app, callers_of if callers_of is not None else callers(stack)))
     if backed_up(stack, app):
         pod = _backup_pod(stack, app, ["sh", "/scripts/backup.sh"])
         pod["spec"]["restartPolicy"] = "OnFailure"
@@ -611,9 +612,9 @@ def recyclarr_config(stack):
     return "\n".join(lines) + "\n", env
 
 
-def objects(stack):
-    """Every object of the stack except Secrets, in the order to apply them."""
-    ns, data = stack["namespace"], stack["data"]
+def namespace_object(stack):
+    """The stack's Namespace, with its pod security level."""
+    ns = stack["namespace"]
     # The API server sets kubernetes.io/metadata.name itself; naming it here keeps the second
     # server-side apply from taking the field over (a write on an unchanged stack).
     labels = dict(_labels(), **{"pod-security.kubernetes.io/enforce": "restricted", "kubernetes.io/metadata.name": ns})
@@ -622,7 +623,13 @@ def objects(stack):
         # still meet the restricted level, which the API server warns about and audits.
         labels.update({"pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted",
                        "pod-security.kubernetes.io/audit": "restricted"})
-    out = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}]
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}
+
+
+def objects(stack):
+    """Every object of the stack except Secrets, in the order to apply them."""
+    ns, data = stack["namespace"], stack["data"]
+    out = [namespace_object(stack)]
     if stack["platform"]["network_policies"]["enabled"]:
         out.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                     "metadata": _meta("default-deny-ingress", ns, component="network"),
@@ -660,9 +667,10 @@ def objects(stack):
                                                                            component="data"),
                 "spec": {"backoffLimit": 3, "ttlSecondsAfterFinished": 86400,
                          "template": {"metadata": {"labels": _labels(component="data")}, "spec": layout}}})
+    who_calls = callers(stack) if stack["platform"]["network_policies"]["enabled"] else {}
     for app in stack["apps"]:
         if not app["external"]:
-            out.extend(app_objects(stack, app))
+            out.extend(app_objects(stack, app, who_calls))
     return out
 
 
