@@ -115,7 +115,7 @@ def wiring_kube_access(kubeconfig, context=None):
         raise AnsibleFilterError(
             "The kubeconfig user of context %r has no client certificate (it uses %s); reaching the apps through "
             "the API server's service proxy needs one, as k3s and Talos kubeconfigs have. Use an admin kubeconfig, "
-            "or set wiring_controller_access: direct and give each app a controller_url."
+            "or set arrkestra_controller_access: direct (the controller then calls each app at its ingress)."
             % (name, ", ".join(sorted(k for k in user)) or "nothing"))
 
     def pem(data):
@@ -128,21 +128,14 @@ def wiring_kube_access(kubeconfig, context=None):
             "key_data": pem(user.get("client-key-data")), "key_file": user.get("client-key")}
 
 
-def wiring_proxied(apps, server, namespace):
-    """``apps`` with each ``controller_url`` going through the API server's service proxy.
-
-    The service and port come from the app's in-cluster ``url``
-    (``http://<service>.<namespace>.svc...:<port>``).
-    """
+def wiring_proxied(apps, server):
+    """``apps`` whose ``controller_access`` is ``apiserver_proxy`` with their ``controller_url`` through the API
+    server's service proxy: the kubeconfig's ``server`` followed by the app's ``proxy_path`` (from the stack model)."""
     out = []
     for app in apps or ():
-        parts = urlsplit(app["url"])
-        host = parts.hostname or ""
-        service = host.split(".")[0]
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        ns = host.split(".")[1] if host.count(".") >= 2 and host.split(".")[2] == "svc" else namespace
-        out.append(dict(app, controller_url="%s/api/v1/namespaces/%s/services/%s:%s:%d/proxy%s" % (
-            server.rstrip("/"), ns, parts.scheme or "http", service, port, parts.path.rstrip("/"))))
+        if app.get("controller_access") == "apiserver_proxy":
+            app = dict(app, controller_url=server.rstrip("/") + app["proxy_path"])
+        out.append(app)
     return out
 
 

@@ -84,7 +84,8 @@ def _suffix(app):
     return name[len(kind):] if name.startswith(kind) else "-" + name
 
 
-def _is_4k(app):
+def is_4k(app):
+    """Whether an instance serves 4K: ``wiring.is_4k``, else a "4k" part in its suffix (radarr-4k)."""
     wiring = app.get("wiring") or {}
     if wiring.get("is_4k") is not None:
         return bool(wiring["is_4k"])
@@ -205,14 +206,14 @@ def derive(apps, settings=None):
             for arr in of.get(kind, []):
                 host, port, tls, base = _host_port(arr["url"])
                 wiring = arr.get("wiring") or {}
-                is_4k = _is_4k(arr)
+                four_k = is_4k(arr)
                 default = wiring.get("default")
                 if default is None:
-                    default = is_4k not in defaults
+                    default = four_k not in defaults
                 if default:
-                    defaults.add(is_4k)
+                    defaults.add(four_k)
                 item = {"kind": kind, "name": arr["name"], "hostname": host, "port": port, "use_ssl": tls,
-                        "base_url": base, "is_4k": is_4k, "is_default": bool(default),
+                        "base_url": base, "is_4k": four_k, "is_default": bool(default),
                         "root_folder": root_folder(arr, settings)}
                 if wiring.get("quality_profile"):
                     item["quality_profile"] = wiring["quality_profile"]
@@ -222,7 +223,7 @@ def derive(apps, settings=None):
     for bazarr in of.get("bazarr", []):
         for kind in ("radarr", "sonarr"):
             # Bazarr talks to one Radarr and one Sonarr: the first that is not a 4K instance.
-            candidates = sorted(of.get(kind, []), key=_is_4k)
+            candidates = sorted(of.get(kind, []), key=is_4k)
             if candidates:
                 arr = candidates[0]
                 host, port, tls, base = _host_port(arr["url"])

@@ -28,35 +28,37 @@ SERVARR = ("prowlarr", "radarr", "sonarr", "lidarr")
 CATALOG = {
     "prowlarr": {"image": "ghcr.io/home-operations/prowlarr:2.3.5", "port": 9696, "probe": "/ping",
                  "requests": ("50m", "128Mi"), "limits": ("500m", "384Mi"), "data": False,
-                 "credentials": ("api_key",), "env_key": "PROWLARR__AUTH__APIKEY"},
+                 "credentials": ("api_key", "username", "password"), "env_key": "PROWLARR__AUTH__APIKEY"},
     "radarr": {"image": "ghcr.io/home-operations/radarr:6.0.3", "port": 7878, "probe": "/ping",
                "requests": ("50m", "192Mi"), "limits": ("1", "512Mi"), "data": True,
-               "credentials": ("api_key",), "env_key": "RADARR__AUTH__APIKEY"},
+               "credentials": ("api_key", "username", "password"), "env_key": "RADARR__AUTH__APIKEY"},
     "sonarr": {"image": "ghcr.io/home-operations/sonarr:4.0.19", "port": 8989, "probe": "/ping",
                "requests": ("50m", "192Mi"), "limits": ("1", "512Mi"), "data": True,
-               "credentials": ("api_key",), "env_key": "SONARR__AUTH__APIKEY"},
+               "credentials": ("api_key", "username", "password"), "env_key": "SONARR__AUTH__APIKEY"},
     "lidarr": {"image": "ghcr.io/home-operations/lidarr:2.14.5", "port": 8686, "probe": "/ping",
                "requests": ("50m", "192Mi"), "limits": ("1", "512Mi"), "data": True,
-               "credentials": ("api_key",), "env_key": "LIDARR__AUTH__APIKEY"},
+               "credentials": ("api_key", "username", "password"), "env_key": "LIDARR__AUTH__APIKEY"},
     "bazarr": {"image": "ghcr.io/home-operations/bazarr:1.5.1", "port": 6767, "probe": "/api/system/ping",
                "requests": ("25m", "128Mi"), "limits": ("500m", "384Mi"), "data": True,
-               "credentials": ("api_key",), "seed": "bazarr"},
+               "credentials": ("api_key", "username", "password"), "seed": "bazarr"},
     "qbittorrent": {"image": "ghcr.io/home-operations/qbittorrent:5.1.2", "port": 8080,
                     "probe": "/api/v2/app/version", "probe_any_status": True,
                     "requests": ("100m", "256Mi"), "limits": ("2", "1Gi"), "data": True,
                     "credentials": ("username", "password"), "seed": "qbittorrent"},
     "sabnzbd": {"image": "ghcr.io/home-operations/sabnzbd:4.5.1", "port": 8080, "probe": "/api?mode=version",
                 "requests": ("100m", "256Mi"), "limits": ("2", "1Gi"), "data": True,
-                "credentials": ("api_key",), "seed": "sabnzbd"},
+                "credentials": ("api_key", "username", "password"), "seed": "sabnzbd"},
+    # FlareSolverr has no authentication at all: in-cluster only (Prowlarr calls it), never on the ingress.
     "flaresolverr": {"image": "ghcr.io/flaresolverr/flaresolverr:v3.3.21", "port": 8191, "probe": "/health",
                      "requests": ("50m", "256Mi"), "limits": ("1", "768Mi"), "data": False, "config": False,
-                     "credentials": ()},
+                     "credentials": (), "ingress": False, "controller_calls": False},
     "jellyfin": {"image": "docker.io/jellyfin/jellyfin:10.11.11", "port": 8096, "probe": "/health",
                  "requests": ("250m", "512Mi"), "limits": ("3", "2Gi"), "data": True,
                  "credentials": ("username", "password")},
+    # Seerr keeps settings.json and its database in CONFIG_DIRECTORY, default /app/config (docs/upstream-facts.md).
     "seerr": {"image": "ghcr.io/seerr-team/seerr:v3.1.0", "port": 5055, "probe": "/api/v1/status",
               "requests": ("50m", "192Mi"), "limits": ("500m", "512Mi"), "data": False,
-              "credentials": ("api_key",), "seed": "seerr"},
+              "credentials": ("api_key",), "seed": "seerr", "config_dir": "/app/config"},
     # Wired, never deployed: a client on the NAS or a seedbox (give its url in arrkestra_apps).
     "transmission": {"image": None, "port": 9091, "probe": "/transmission/rpc", "requests": ("0", "0"),
                      "limits": ("0", "0"), "data": False, "credentials": ("username", "password"), "external_only": True},
@@ -93,7 +95,13 @@ DEFAULTS = {
     "cluster_domain": "cluster.local",
     "kubernetes_version": "1.33",
     "recyclarr_schedule": "@daily",
+    # How the controller reaches the apps: through the Kubernetes API server's service proxy (only the kubeconfig is
+    # needed: no DNS, no trust in the cluster's CA) or "direct" at each app's hostname or controller_url.
+    "controller_access": "apiserver_proxy",
 }
+#: arrkestra_* variables that other phases read and the stack model does not.
+NOT_STACK_VARIABLES = ("kubeconfig", "kube_context", "reset_confirm", "reset_answer", "node_timeout")
+CONTROLLER_ACCESS = ("apiserver_proxy", "direct")
 
 
 class StackError(ValueError):
@@ -124,7 +132,7 @@ def _quantity_mib(value):
 def _settings(variables):
     settings = copy.deepcopy(DEFAULTS)
     for key, value in (variables or {}).items():
-        if key == "apps" or key in _platform_options() or value is None:
+        if key == "apps" or key in _platform_options() or key in NOT_STACK_VARIABLES or value is None:
             continue
         if key == "data":
             settings["data"].update(value)
@@ -148,6 +156,9 @@ def _settings(variables):
             "arrkestra_config_storage_class %r is an NFS class: the apps keep SQLite databases in their config "
             "volume and SQLite on NFS corrupts them. Use a node-local class (local-path), or set "
             "arrkestra_config_on_nfs_forced: true if you accept the risk." % settings["config_storage_class"])
+    if settings["controller_access"] not in CONTROLLER_ACCESS:
+        raise StackError("arrkestra_controller_access must be %s, not %r"
+                         % (" or ".join(CONTROLLER_ACCESS), settings["controller_access"]))
     if not NAME_RE.match(str(settings["namespace"])):
         raise StackError("arrkestra_namespace %r is not a valid namespace name" % settings["namespace"])
     return settings
@@ -183,7 +194,7 @@ def _app(name, given, settings):
         "url": given.get("url") or (("http://%s.%s.svc.%s:%d" % (name, namespace, settings["cluster_domain"], port))
                                     if port else None),
         "hostname": hostname if port else None,
-        "ingress": bool(given.get("ingress", bool(port))) and bool(port),
+        "ingress": bool(given.get("ingress", entry.get("ingress", bool(port)))) and bool(port),
         "secret": "%s-credentials" % name if entry["credentials"] else None,
         "credentials": list(entry["credentials"]),
         "probe": entry["probe"], "probe_any_status": entry.get("probe_any_status", False),
@@ -191,8 +202,8 @@ def _app(name, given, settings):
         if not isinstance(given.get("requests"), dict) else dict(given["requests"]),
         "limits": dict(zip(("cpu", "memory"), given.get("limits") or entry["limits"]))
         if not isinstance(given.get("limits"), dict) else dict(given["limits"]),
-        "data": entry["data"], "config": entry.get("config", True), "config_size": given.get("config_size")
-        or settings["config_size"],
+        "data": entry["data"], "config": entry.get("config", True), "config_dir": entry.get("config_dir", "/config"),
+        "config_size": given.get("config_size") or settings["config_size"],
         "cronjob": entry.get("cronjob", False), "schedule": given.get("schedule") or settings["recyclarr_schedule"],
         "env": dict(given.get("env") or {}), "env_key": entry.get("env_key"), "seed": entry.get("seed"),
         "node_selector": dict(given.get("node_selector") or {}),
@@ -201,8 +212,27 @@ def _app(name, given, settings):
     }
     if external:
         app.update(ingress=False, config=False, data=False, hostname=None)
+    # What a person opens (the ingress), and how the controller calls the app's API: at the controller_url given,
+    # or through the API server's service proxy (the wiring phase puts the kubeconfig's server before proxy_path),
+    # or directly at the ingress hostname.
     scheme = "https" if settings.get("tls_secret") else "http"
-    app["controller_url"] = given.get("controller_url") or (("%s://%s" % (scheme, hostname)) if port else None)
+    app["web_url"] = ("%s://%s" % (scheme, hostname)) if app["ingress"] else None
+    app["wired"] = bool(app["url"])
+    app["proxy_path"] = None
+    if given.get("controller_url") or external or not port:
+        app["controller_access"] = "direct"
+        app["controller_url"] = given.get("controller_url") or (app["url"] if external else None)
+    elif settings["controller_access"] == "apiserver_proxy":
+        app["controller_access"] = "apiserver_proxy"
+        app["proxy_path"] = "/api/v1/namespaces/%s/services/http:%s:%d/proxy" % (namespace, name, port)
+        app["controller_url"] = None
+    else:
+        app["controller_access"] = "direct"
+        app["controller_url"] = app["web_url"]
+        if not app["web_url"] and app["wired"] and entry.get("controller_calls", True):
+            raise StackError("arrkestra_apps.%s: with arrkestra_controller_access: direct the controller calls each "
+                             "app at its ingress hostname, and %s has no ingress: give it a controller_url, or use "
+                             "arrkestra_controller_access: apiserver_proxy" % (name, name))
     for key in ("requests", "limits"):
         _quantity_mib(app[key]["memory"])
     return app
@@ -244,6 +274,7 @@ def build(variables):
         raise StackError("arrkestra_apps: two apps have the hostname %s" % ", ".join(clash))
     data = dict(settings["data"])
     mount = settings["data_mount"].rstrip("/")
+    _wiring_facts(apps, mount)
     model = {
         "namespace": settings["namespace"], "domain": settings["domain"], "uid": int(settings["uid"]),
         "gid": int(settings["gid"]), "timezone": settings["timezone"],
@@ -256,6 +287,31 @@ def build(variables):
     }
     _platform().check(model)
     return model
+
+
+def _links_module():
+    from ansible_collections.arrkestra.homelab.plugins.module_utils import _links
+    return _links
+
+
+def _wiring_facts(apps, mount):
+    """Each arr instance's 4K flag, root folder and download category, decided here once: the data layout, Recyclarr,
+    Seerr, Bazarr and the wiring phase all read them from the instance's ``wiring``."""
+    links = _links_module()
+    for app in apps:
+        unknown = sorted(set(app["wiring"]) - set(links.INSTANCE_OPTIONS))
+        if unknown:
+            raise StackError("arrkestra_apps.%s.wiring: unknown option(s) %s (known: %s)"
+                             % (app["name"], ", ".join(unknown), ", ".join(links.INSTANCE_OPTIONS)))
+        if app["kind"] not in links.ARR_KINDS:
+            continue
+        wiring = app["wiring"]
+        wiring["is_4k"] = links.is_4k(app)
+        wiring["root_folder"] = links.root_folder(app, {"media_root": mount + "/media"}).rstrip("/")
+        wiring["category"] = links.category(app)
+        if not (wiring["root_folder"] + "/").startswith(mount + "/"):
+            raise StackError("arrkestra_apps.%s.wiring.root_folder %r is outside the data volume (mounted at %s): "
+                             "the app would not find it" % (app["name"], wiring["root_folder"], mount))
 
 
 # -- objects ------------------------------------------------------------------------------
@@ -321,7 +377,7 @@ def _container(stack, app):
     env += [{"name": k, "value": str(v)} for k, v in sorted(app["env"].items())]
     mounts = []
     if app["config"]:
-        mounts.append({"name": "config", "mountPath": "/config"})
+        mounts.append({"name": "config", "mountPath": app["config_dir"]})
     if app["data"]:
         mounts.append({"name": "data", "mountPath": stack["data"]["mount"]})
     container = {"name": app["kind"], "image": app["image"], "imagePullPolicy": "IfNotPresent", "env": env,
@@ -589,12 +645,6 @@ TRASH_TEMPLATES = {
 }
 
 
-def _is_4k(app):
-    if app["wiring"].get("is_4k") is not None:
-        return bool(app["wiring"]["is_4k"])
-    return "4k" in app["name"][len(app["kind"]):].lower().split("-")
-
-
 def recyclarr_config(stack):
     """Recyclarr's configuration - each Radarr/Sonarr instance with its TRaSH templates - and the env with its keys."""
     lines, env = ["# Made by arrkestra.homelab from the stack: one entry per Radarr/Sonarr instance."], []
@@ -608,7 +658,7 @@ def recyclarr_config(stack):
             env.append(_secret_env(app, "api_key", var))
             lines += ["  %s:" % app["name"], "    base_url: %s" % app["url"], "    api_key: !env_var %s" % var,
                       "    include:"]
-            lines += ["      - template: %s" % t for t in TRASH_TEMPLATES[(kind, _is_4k(app))]]
+            lines += ["      - template: %s" % t for t in TRASH_TEMPLATES[(kind, bool(app["wiring"]["is_4k"]))]]
     return "\n".join(lines) + "\n", env
 
 
@@ -650,9 +700,7 @@ def objects(stack):
                              "volumeName": "arrkestra-%s-data" % ns, "resources": {"requests": {"storage": data["size"]}}}})
     folders = [data["media_root"] + "/" + f for f in ("movies", "tv", "music")]
     folders += [data["torrents_root"], data["usenet_root"] + "/complete", data["usenet_root"] + "/incomplete"]
-    folders += sorted(set("%s/%s%s" % (data["media_root"], {"radarr": "movies", "sonarr": "tv", "lidarr": "music"}[a["kind"]],
-                                       a["name"][len(a["kind"]):] if a["name"].startswith(a["kind"]) else "-" + a["name"])
-                          for a in stack["apps"] if a["kind"] in ("radarr", "sonarr", "lidarr")))
+    folders += [a["wiring"]["root_folder"] for a in stack["apps"] if a["wiring"].get("root_folder")]
     layout = {"restartPolicy": "OnFailure", "automountServiceAccountToken": False,
               "securityContext": {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "fsGroup": stack["gid"],
                                   "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -792,17 +840,22 @@ def secret_objects(stack, credentials):
 
 
 def summary(stack):
-    """One line per app: where to open it and how to read its credentials."""
+    """Where to open each app and how to read its login, a line or two per app."""
     lines = []
     for app in stack["apps"]:
-        where = app["controller_url"] or "(no web UI: %s)" % ("CronJob" if app["cronjob"] else "internal")
         if app["external"]:
-            where += "  (external, not deployed)"
-        line = "%-14s %s" % (app["name"], where)
-        if app["secret"]:
-            line += "  credentials: kubectl -n %s get secret %s -o jsonpath='{.data.%s}' | base64 -d" % (
-                stack["namespace"], app["secret"], app["credentials"][-1])
-        lines.append(line)
+            where = "%s  (external, not deployed)" % app["controller_url"]
+        elif app["cronjob"]:
+            where = "(no web UI: a CronJob)"
+        else:
+            where = app["web_url"] or "(no web UI: in-cluster only, %s)" % app["url"]
+        lines.append("%-14s %s" % (app["name"], where))
+        if app["kind"] == "seerr":
+            lines.append("%-14s login: the Jellyfin user and password" % "")
+        elif app["secret"] and "password" in app["credentials"] and not app["external"]:
+            lines.append("%-14s login: kubectl -n %s get secret %s -o go-template="
+                         "'{{.data.username | base64decode}} {{.data.password | base64decode}}{{\"\\n\"}}'"
+                         % ("", stack["namespace"], app["secret"]))
     return lines
 
 

@@ -78,9 +78,12 @@ def test_kube_access_explains_a_token_user_and_an_unknown_context():
 
 
 def test_proxied_urls_go_through_the_service_proxy():
-    apps = [{"name": "radarr-4k", "kind": "radarr", "url": "http://radarr-4k.media.svc.cluster.local:7878"},
-            {"name": "jellyfin", "kind": "jellyfin", "url": "http://jellyfin:8096/jf"}]
-    proxied = F["wiring_proxied"](apps, "https://api:6443", "media")
+    apps = [{"name": "radarr-4k", "kind": "radarr", "url": "http://radarr-4k.media.svc.cluster.local:7878",
+             "controller_access": "apiserver_proxy",
+             "proxy_path": "/api/v1/namespaces/media/services/http:radarr-4k:7878/proxy"},
+            {"name": "nas", "kind": "transmission", "url": "http://nas:9091", "controller_access": "direct",
+             "controller_url": "http://nas:9091"}]
+    proxied = F["wiring_proxied"](apps, "https://api:6443/")
     assert proxied[0]["controller_url"] == "https://api:6443/api/v1/namespaces/media/services/http:radarr-4k:7878/proxy"
-    assert proxied[1]["controller_url"] == "https://api:6443/api/v1/namespaces/media/services/http:jellyfin:8096/proxy/jf"
+    assert proxied[1]["controller_url"] == "http://nas:9091"
     assert proxied[0]["url"] == apps[0]["url"]

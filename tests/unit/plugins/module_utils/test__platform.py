@@ -157,8 +157,10 @@ def test_network_policies_let_in_the_ingress_and_the_callers_only():
     assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}]
     assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] for p in callers["from"]] == ["radarr", "sonarr"]
     assert "Egress" not in policies["qbittorrent"]["policyTypes"]
-    flaresolverr = policies["flaresolverr"]["ingress"][1]["from"]
-    assert flaresolverr == [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "prowlarr"}}}]
+    # FlareSolverr has no authentication: no ingress, only Prowlarr may call it.
+    [flaresolverr] = policies["flaresolverr"]["ingress"]
+    assert flaresolverr["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "prowlarr"}}}]
+    assert "flaresolverr" not in [o["metadata"]["name"] for o in objects if o["kind"] == "Ingress"]
     assert not [o for o in _stack.objects(_stack.build({"network_policies": {"enabled": False}}))
                 if o["kind"] == "NetworkPolicy"]
 

@@ -20,8 +20,13 @@ def test_default_stack_with_in_cluster_and_controller_urls():
     apps = by_name(stack)
     assert set(apps) == set(_stack.DEFAULT_STACK)
     assert apps["radarr"]["url"] == "http://radarr.media.svc.cluster.local:7878"
-    assert apps["radarr"]["controller_url"] == "https://radarr.media.home.arpa"   # the platform's certificate
-    assert apps["radarr"]["secret"] == "radarr-credentials" and apps["radarr"]["credentials"] == ["api_key"]
+    # The controller goes through the API server's service proxy: no DNS, no trust in the cluster's CA needed.
+    assert apps["radarr"]["controller_access"] == "apiserver_proxy" and apps["radarr"]["controller_url"] is None
+    assert apps["radarr"]["proxy_path"] == "/api/v1/namespaces/media/services/http:radarr:7878/proxy"
+    assert apps["radarr"]["web_url"] == "https://radarr.media.home.arpa"   # the platform's certificate
+    assert apps["radarr"]["wired"] and not apps["recyclarr"]["wired"]
+    assert apps["radarr"]["secret"] == "radarr-credentials" and apps["radarr"]["credentials"] == [
+        "api_key", "username", "password"]   # a login of its own: the UI is never open
     assert apps["recyclarr"]["url"] is None and apps["recyclarr"]["cronjob"]
     assert stack["data"]["media_root"] == "/data/media"
 
@@ -32,10 +37,45 @@ def test_instances_each_with_their_own_volume_url_and_key():
                           "domain": "example.org"})
     apps = by_name(stack)
     assert apps["radarr-4k"]["kind"] == "radarr" and apps["radarr-4k"]["secret"] == "radarr-4k-credentials"
-    assert apps["radarr-4k"]["hostname"] == "radarr-4k.example.org" and apps["radarr-4k"]["wiring"] == {"is_4k": True}
+    assert apps["radarr-4k"]["hostname"] == "radarr-4k.example.org" and apps["radarr-4k"]["wiring"] == {
+        "is_4k": True, "root_folder": "/data/media/movies-4k", "category": "radarr-4k"}
     assert apps["qbittorrent"]["url"] == "http://127.0.0.1:8080" and apps["qbittorrent"]["controller_url"] == "http://q"
+    assert apps["qbittorrent"]["controller_access"] == "direct"
     claims = [o["metadata"]["name"] for o in _stack.objects(stack) if o["kind"] == "PersistentVolumeClaim"]
     assert "radarr-config" in claims and "radarr-4k-config" in claims
+
+
+def test_direct_access_goes_through_the_ingress_and_needs_one():
+    stack = _stack.build({"controller_access": "direct"})
+    apps = by_name(stack)
+    assert apps["radarr"]["controller_url"] == "https://radarr.media.home.arpa"
+    assert apps["flaresolverr"]["controller_url"] is None      # only Prowlarr calls it
+    with pytest.raises(_stack.StackError) as err:
+        _stack.build({"controller_access": "direct", "apps": {"radarr": {"ingress": False}}})
+    assert "arrkestra_apps.radarr: with arrkestra_controller_access: direct" in str(err.value)
+
+
+def test_the_4k_flag_and_root_folders_are_decided_once():
+    """The layout Job makes every root folder the wiring phase gives Radarr, and Recyclarr and Seerr agree on 4K."""
+    from ansible_collections.arrkestra.homelab.plugins.module_utils import _links
+    stack = _stack.build({"apps": {"radarr": {}, "movies4k": {"kind": "radarr"}, "radarr-uhd": {
+        "kind": "radarr", "wiring": {"is_4k": True, "root_folder": "/data/uhd"}}, "sonarr-4k": {"kind": "sonarr"}}})
+    apps = by_name(stack)
+    layout = [o for o in _stack.objects(stack) if o["kind"] == "Job"][0]
+    made = layout["spec"]["template"]["spec"]["containers"][0]["command"]
+    links = _links.derive([a for a in stack["apps"] if a["wired"]], {"media_root": stack["data"]["media_root"]})
+    for link in links:
+        if link["group"] == "root_folders":
+            assert link["item"]["path"] in made
+        if link["group"] == "services":
+            assert link["item"]["is_4k"] == apps[link["item"]["name"]]["wiring"]["is_4k"]
+    assert "/data/uhd" in made
+    config, dummy = _stack.recyclarr_config(stack)
+    assert "radarr-quality-profile-uhd-bluray-web" in config.split("radarr-uhd:")[1].split("sonarr:")[0]
+    assert not apps["movies4k"]["wiring"]["is_4k"]       # "4k" counts only as a part of the instance's suffix
+    with pytest.raises(_stack.StackError) as err:
+        _stack.build({"apps": {"radarr": {"wiring": {"root_folder": "/movies"}}}})
+    assert "arrkestra_apps.radarr.wiring.root_folder '/movies' is outside the data volume" in str(err.value)
 
 
 @pytest.mark.parametrize("variables, message", [
@@ -48,6 +88,8 @@ def test_instances_each_with_their_own_volume_url_and_key():
     ({"data": {"type": "nfs"}}, "give arrkestra_data.server"),
     ({"config_storage_class": "nfs-client", "config_storage_class_is_nfs": True}, "SQLite on NFS corrupts"),
     ({"colour": "red"}, "arrkestra_colour is not a setting"),
+    ({"controller_access": "dns"}, "arrkestra_controller_access must be apiserver_proxy or direct"),
+    ({"apps": {"radarr": {"wiring": {"4k": True}}}}, "arrkestra_apps.radarr.wiring: unknown option(s) 4k"),
     ({"apps": {"radarr": {"requests": {"cpu": "1", "memory": "lots"}}}}, "'lots' is not a memory quantity"),
 ])
 def test_bad_input_names_the_variable(variables, message):
@@ -91,9 +133,9 @@ def test_credentials_are_kept_and_only_missing_ones_made():
     again = _stack.complete_credentials(stack, first, random_bytes)
     assert again == first
     partial = _stack.complete_credentials(stack, {"radarr": {"api_key": "k" * 32}}, random_bytes)
-    assert partial["radarr"]["api_key"] == "k" * 32
+    assert partial["radarr"]["api_key"] == "k" * 32 and partial["radarr"]["password"]   # a Secret of an older run
     assert _stack.missing_credentials(stack, first) == {}
-    assert _stack.missing_credentials(stack, {}) == {"radarr": ["api_key"], "qbittorrent": ["username", "password",
+    assert _stack.missing_credentials(stack, {}) == {"radarr": ["api_key", "username", "password"], "qbittorrent": ["username", "password",
                                                                                             "password_pbkdf2"],
                                                      "jellyfin": ["username", "password"]}
 
