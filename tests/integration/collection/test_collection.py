@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -32,7 +33,19 @@ def module_names():
 def installed(tmp_path_factory):
     """The collection built with ansible-galaxy and installed into an empty collections path."""
     tmp = tmp_path_factory.mktemp("galaxy")
-    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(tmp / "dist"))
+    # Built from a copy of the checkout with what a user leaves in it: rendered Secrets, an inventory of their own.
+    src = tmp / "src"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for name in files:
+        if name and os.path.isfile(os.path.join(ROOT, name)):
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, name), src / name)
+    for decoy in ("rendered/apps/secrets/radarr-credentials.yaml", "playbooks/rendered/apps/secrets/x.yaml",
+                  "inventories/mine/group_vars/all/vault.yml", "inventories/mine/talos/secrets.yaml"):
+        (src / decoy).parent.mkdir(parents=True, exist_ok=True)
+        (src / decoy).write_text("api_key: DECOY-SECRET\n")
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(tmp / "dist"), cwd=str(src))
     tarballs = glob.glob(str(tmp / "dist" / "arrkestra-homelab-*.tar.gz"))
     assert len(tarballs) == 1
     path = tmp / "collections"
@@ -56,6 +69,13 @@ def test_tarball_leaves_out_local_state(installed):
     listing = run("tar", "-tzf", tarball)
     for unwanted in (".venv/", ".collections/", ".git/", "tests/output/", ".cache/", ".pytest_cache/"):
         assert unwanted not in listing
+    names = listing.split()
+    # Never a secret of the user's, nor the project's tests, molecule scenarios, benchmarks or scripts.
+    for name in names:
+        assert not name.startswith(("rendered", "playbooks/rendered", "inventories/mine", "tests", "molecule",
+                                    "benchmarks", "scripts")), name
+    assert "inventories/local/hosts.yml" in names and "inventories/example/hosts.yml" in names
+    assert "DECOY-SECRET" not in run("tar", "-xzOf", tarball)
     manifest = json.loads(run("tar", "-xzOf", tarball, "MANIFEST.json"))
     info = manifest["collection_info"]
     assert (info["namespace"], info["name"], info["license"]) == ("arrkestra", "homelab", ["GPL-3.0-or-later"])
@@ -80,6 +100,14 @@ def test_installed_playbooks_are_addressable(installed):
               "-i", os.path.join(ROOT, "inventories", "local"), env=env, cwd=str(path))
     for phase in ("Nodes phase", "Platform phase", "Apps phase", "Wiring phase"):
         assert phase in out
+    # Every playbook the README names, by its installed name (a folder beside a playbook of the same
+    # name would shadow it: ansible-core tries the bare name first).
+    names = sorted(os.path.splitext(p)[0].replace(os.sep, ".") for p in glob.glob("**/*.yml", root_dir=os.path.join(
+        ROOT, "playbooks"), recursive=True))
+    assert "apps" in names and "app.radarr" in names
+    for name in names:
+        run(os.path.join(BIN, "ansible-playbook"), "arrkestra.homelab." + name, "--syntax-check",
+            "-i", os.path.join(ROOT, "inventories", "local"), env=env, cwd=str(path))
 
 
 @pytest.mark.parametrize("inventory", ["local", "example"])
