@@ -1,0 +1,125 @@
+"""The contract between the phases, over every inventory the project ships or tests with.
+
+Each inventory's stack model is computed the way the phases compute it (the ``stack`` role
+in a playbook run, every variable resolved by Ansible), then every fact that more than one
+phase reads is checked to agree: the links derive, every root folder the wiring phase
+gives an arr app is made by the data layout, the 4K flag is the same for Seerr, Recyclarr
+and Bazarr, categories match between the download clients and the arr apps, and the
+controller has a way to every app it calls.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _links, _platform, _stack
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BIN = os.path.dirname(sys.executable)
+INVENTORIES = sorted(glob.glob(os.path.join(ROOT, "inventories", "*"))
+                     + glob.glob(os.path.join(ROOT, "tests", "fixtures", "inventories", "*")))
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", params=INVENTORIES, ids=lambda p: os.path.relpath(p, ROOT))
+def model(request, tmp_path_factory):
+    """The stack model of an inventory, as the stack role computes it."""
+    play = tmp_path_factory.mktemp("contract") / "model.yml"
+    play.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "roles": ["arrkestra.homelab.stack"],
+                                 "tasks": [{"name": "model", "ansible.builtin.debug": {"var": "stack_model"}}]}]))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
+               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", request.param, str(play),
+                           "-e", "ansible_python_interpreter=%s" % sys.executable],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    tasks = json.loads(proc.stdout)["plays"][0]["tasks"]
+    return [t for t in tasks if t["task"]["name"] == "model"][0]["hosts"]["localhost"]["stack_model"]
+
+
+def links_of(model):
+    data = model["data"]
+    return _links.derive([a for a in model["apps"] if a["wired"]], {
+        "media_root": data["media_root"], "torrents_root": data["torrents_root"], "usenet_root": data["usenet_root"]})
+
+
+def test_the_links_derive_from_the_wired_apps(model):
+    links = links_of(model)
+    assert links
+    wired = set(a["name"] for a in model["apps"] if a["wired"])
+    assert set(link["app"] for link in links) <= wired
+    for app in model["apps"]:
+        assert app["wired"] == bool(app["url"]), app["name"]
+        if app["cronjob"]:
+            assert not app["wired"]
+
+
+def test_every_root_folder_is_made_by_the_data_layout(model):
+    job = [o for o in _stack.objects(model) if o["kind"] == "Job" and o["metadata"]["name"].startswith(
+        "arrkestra-data-layout")][0]
+    made = job["spec"]["template"]["spec"]["containers"][0]["command"]
+    for link in links_of(model):
+        if link["group"] == "root_folders":
+            assert link["item"]["path"] in made
+        if link["group"] == "libraries":
+            assert set(link["item"]["paths"]) <= set(made)
+        if link["group"] == "services":
+            assert link["item"]["root_folder"] in made
+
+
+def test_the_4k_flag_agrees_everywhere(model):
+    apps = dict((a["name"], a) for a in model["apps"])
+    config, dummy = _stack.recyclarr_config(model)
+    recyclarr = yaml.safe_load(config.replace("!env_var ", ""))
+    for kind in ("radarr", "sonarr"):
+        for name, entry in (recyclarr.get(kind) or {}).items():
+            templates = [t["template"] for t in entry["include"]]
+            assert templates == _stack.TRASH_TEMPLATES[(kind, apps[name]["wiring"]["is_4k"])]
+    for link in links_of(model):
+        if link["group"] == "services":
+            assert link["item"]["is_4k"] == apps[link["item"]["name"]]["wiring"]["is_4k"]
+        if link["group"] == "connections":
+            assert not apps[link["to"]]["wiring"]["is_4k"] or all(
+                a["wiring"]["is_4k"] for a in model["apps"] if a["kind"] == apps[link["to"]]["kind"])
+
+
+def test_categories_agree_between_the_clients_and_the_arr_apps(model):
+    links = links_of(model)
+    apps = dict((a["name"], a) for a in model["apps"])
+    made = dict(((link["app"], link["item"]["name"]), link) for link in links if link["group"] == "categories")
+    for link in links:
+        if link["group"] == "download_clients" and apps[link["to"]]["kind"] in ("qbittorrent", "sabnzbd"):
+            assert link["item"]["category"] == apps[link["app"]]["wiring"]["category"]
+            assert (link["to"], link["item"]["category"]) in made
+
+
+def test_the_controller_has_a_way_to_every_app_it_calls(model):
+    for app in model["apps"]:
+        if not app["wired"] or app["kind"] == "flaresolverr":
+            continue
+        if app["controller_access"] == "apiserver_proxy":
+            assert app["proxy_path"] == "/api/v1/namespaces/%s/services/http:%s:%d/proxy" % (
+                model["namespace"], app["name"], app["port"])
+        else:
+            assert app["controller_url"], app["name"]
+
+
+def test_every_documented_variable_reaches_the_model():
+    with open(os.path.join(ROOT, "roles", "stack", "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        documented = set(o[len("arrkestra_"):] for o in yaml.safe_load(handle)["argument_specs"]["main"]["options"])
+    known = set(_stack.DEFAULTS) | set(_platform.DEFAULTS) | {"apps"}
+    assert documented == known
+    # And each of them, set, is taken by the model (a misspelt one is refused, naming it).
+    for name in sorted(set(_stack.DEFAULTS) - {"data"}):
+        _stack.build({name: _stack.DEFAULTS[name]})
+    with pytest.raises(_stack.StackError, match="arrkestra_colour is not a setting"):
+        _stack.build({"colour": "red"})
