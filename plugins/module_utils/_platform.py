@@ -69,7 +69,7 @@ DEFAULTS = {
                    "grafana_hostname": None, "grafana_admin_password": None, "disk_alert_percent": 90,
                    "queue_stuck_hours": 6},
     "vpn": {"enabled": False, "apps": ["qbittorrent"], "provider": None, "type": "wireguard", "settings": {},
-            "credentials": {}, "endpoints": ["0.0.0.0/0"], "port": None, "protocol": "UDP"},
+            "credentials": {}, "endpoints": None, "port": None, "protocol": "UDP"},
     "backups": {"enabled": False, "schedule": "30 3 * * *", "keep": 7, "dir": "backups"},
     "network_policies": {"enabled": True, "allow_cidrs": []},
     "cluster_cidrs": None,
@@ -223,6 +223,11 @@ def settings(variables, stack_settings):
         if str(vpn["protocol"]).upper() not in ("UDP", "TCP"):
             raise PlatformError("arrkestra_vpn.protocol must be UDP or TCP")
         vpn["protocol"] = str(vpn["protocol"]).upper()
+        if not vpn["endpoints"]:
+            # The NetworkPolicy half of the killswitch lets the pod reach only these addresses outside the tunnel.
+            raise PlatformError("arrkestra_vpn is on: give arrkestra_vpn.endpoints, the addresses (CIDRs) of the VPN "
+                                "servers gluetun may connect to - pin them with gluetun's SERVER_* settings in "
+                                "arrkestra_vpn.settings; [0.0.0.0/0] lets the pod reach any address on the VPN port")
         vpn["endpoints"] = [str(n) for n in _networks(vpn["endpoints"], "arrkestra_vpn.endpoints")]
         vpn["settings"] = dict((str(k), str(v)) for k, v in sorted((vpn["settings"] or {}).items()))
     else:

@@ -93,7 +93,8 @@ def test_the_platform_phase_for_real_then_the_apps_on_it(tmp_path, controlplane)
         "arrkestra_apps": {"radarr": {}, "qbittorrent": {}, "prowlarr": {}},
         "arrkestra_load_balancer": {"type": "metallb", "addresses": ["192.168.1.240/29"], "networks": ["192.168.1.0/24"]},
         "arrkestra_monitoring": {"enabled": True},
-        "arrkestra_vpn": {"enabled": True, "provider": "mullvad", "credentials": {"WIREGUARD_PRIVATE_KEY": "wg-secret-key"}},
+        "arrkestra_vpn": {"enabled": True, "provider": "mullvad", "credentials": {"WIREGUARD_PRIVATE_KEY": "wg-secret-key"},
+                          "endpoints": ["193.32.249.66/32"]},
         "arrkestra_backups": {"enabled": True},
     }
     first, dummy = _run(controlplane, tmp_path, "platform.yml", variables)

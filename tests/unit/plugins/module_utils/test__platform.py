@@ -12,7 +12,7 @@ from ansible_collections.arrkestra.homelab.plugins.module_utils import _platform
 
 METALLB = {"type": "metallb", "addresses": ["192.168.1.240-192.168.1.250"], "networks": ["192.168.1.0/24"]}
 VPN = {"enabled": True, "provider": "mullvad", "credentials": {"WIREGUARD_PRIVATE_KEY": "wg-private-key"},
-       "settings": {"SERVER_COUNTRIES": "Netherlands"}}
+       "settings": {"SERVER_HOSTNAMES": "nl-ams-wg-001"}, "endpoints": ["193.32.249.66/32"]}
 LETSENCRYPT = {"issuer": "letsencrypt", "email": "me@example.org", "cloudflare_api_token": "cf-token"}
 
 
@@ -70,6 +70,7 @@ def test_metallb_is_the_default_on_talos_and_needs_a_pool():
     ({"vpn": {"enabled": True, "provider": "mullvad"}}, "give WIREGUARD_PRIVATE_KEY in arrkestra_vpn.credentials"),
     ({"vpn": dict(VPN, type="openvpn")}, "give OPENVPN_USER and OPENVPN_PASSWORD"),
     ({"vpn": dict(VPN, provider=None)}, "give arrkestra_vpn.provider"),
+    ({"vpn": dict(VPN, endpoints=None)}, "give arrkestra_vpn.endpoints, the addresses (CIDRs) of the VPN servers"),
     ({"vpn": dict(VPN, apps=["deluge"])}, "arrkestra_vpn.apps: deluge is not an app the stack deploys"),
     ({"backups": {"dir": "/mnt/backups"}}, "relative to it"),
     ({"monitoring": {"colour": "blue"}}, "arrkestra_monitoring: unknown option(s) colour"),
@@ -142,7 +143,10 @@ def test_vpn_sidecar_and_killswitch_policy():
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     dns, tunnel = policy["egress"]
     assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
-    assert tunnel["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.42.0.0/16", "10.43.0.0/16"]}}]
+    assert tunnel["to"] == [{"ipBlock": {"cidr": "193.32.249.66/32"}}]
+    anywhere = _stack.objects(_stack.build({"vpn": dict(VPN, endpoints=["0.0.0.0/0"])}))
+    policy = [o for o in anywhere if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
+    assert policy["egress"][1]["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.42.0.0/16", "10.43.0.0/16"]}}]
     assert tunnel["ports"] == [{"port": 51820, "protocol": "UDP"}]
     radarr = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "radarr"][0]
     assert "initContainers" not in radarr["spec"]["template"]["spec"]
