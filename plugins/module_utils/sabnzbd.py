@@ -19,7 +19,9 @@ def sabnzbd_module(argument_spec):
 
 
 class SabnzbdSession:
-    """Calls of one run; SABnzbd answers errors as HTTP 200 with ``status: false``."""
+    """Calls of one run. SABnzbd 4.5 refuses a request with ``403`` and a line of text (a Host it does not know, a
+    missing or wrong API key, an address outside ``inet_exposure``); a mode that fails answers HTTP 200 with
+    ``status: false``."""
 
     def __init__(self, module, client=None):
         self.client = client or client_from_module(module, "SABnzbd")
@@ -27,7 +29,10 @@ class SabnzbdSession:
 
     def call(self, mode, **args):
         params = dict(args, mode=mode, output="json", apikey=self.api_key)
-        body = self.client.get("/api", params=params)
+        resp = self.client.request("GET", "/api", params=params, expect=(403,))
+        if resp.status == 403:
+            self._refused(mode, str(resp.body or "").strip())
+        body = resp.body
         if isinstance(body, dict) and body.get("status") is False:
             error = body.get("error") or "unknown error"
             hint = None
@@ -40,6 +45,20 @@ class SabnzbdSession:
                            % (self.client.base_url, mode, str(body)[:80]),
                            hint="Check that `url` points at SABnzbd (including its URL base).")
         return body
+
+    def _refused(self, mode, text):
+        hint = None
+        if "API Key" in text:
+            hint = "Give the API key SABnzbd has (Config > General > Security; the apps phase writes it to sabnzbd.ini)."
+        elif "Hostname verification" in text:
+            hint = ("SABnzbd accepts only an IP address, localhost, a name ending in .local or a name in [misc] "
+                    "host_whitelist of sabnzbd.ini (comma-separated, compared without the port): add %s there, "
+                    "or use an IP address in `url`." % (self.client.base_url.split("://", 1)[-1].split("/")[0]
+                                                       .rsplit(":", 1)[0]))
+        elif "access denied" in text.lower():
+            hint = ("SABnzbd answers only local addresses ([misc] inet_exposure = 0): call it from a private "
+                    "address or set local_ranges / inet_exposure in sabnzbd.ini.")
+        raise ApiError("SABnzbd refused mode=%s (403): %s" % (mode, text or "no reason given"), hint=hint, status=403)
 
     def categories(self):
         return self.call("get_config", section="categories").get("config", {}).get("categories", [])

@@ -47,8 +47,18 @@ class SetupReconciler(Reconciler):
                 hint="Give the Jellyfin administrator the wizard made (jellyfin_startup).", status=resp.status)
         self.signed_in = True
 
-    def _libraries(self, sync=False):
-        return self.client.get("/settings/jellyfin/library", params={"sync": "true"} if sync else None) or []
+    # Seerr 3.1.0, server/routes/settings/index.ts: GET /settings/jellyfin (270-274) only reads the settings,
+    # libraries included; GET /settings/jellyfin/library (333-394) *saves* on every call: ``?sync`` replaces the
+    # list with Jellyfin's, then every library whose id is not in ``?enable=`` is disabled - no ``enable`` at all
+    # disables them all. So read through the first, and call the second only to change something.
+    def _libraries(self):
+        return (self.client.get("/settings/jellyfin") or {}).get("libraries") or []
+
+    def _set_libraries(self, ids, sync=False):
+        params = {"sync": "true"} if sync else {}
+        if ids:
+            params["enable"] = ",".join(ids)
+        return self.client.get("/settings/jellyfin/library", params=params) or []
 
     def fetch(self):
         initialized = bool((self.client.get("/settings/public") or {}).get("initialized"))
@@ -69,16 +79,20 @@ class SetupReconciler(Reconciler):
         return found
 
     def _enable(self, names):
+        """Enable ``names`` besides the libraries enabled already (the module never disables one)."""
         libraries = self._libraries()
+        enabled = [l["id"] for l in libraries if l.get("enabled")]
         if not set(names) <= set(l["name"] for l in libraries):
-            libraries = self._libraries(sync=True)
-        ids = [l["id"] for l in libraries if l["name"] in names or (l.get("enabled") and l["name"] not in names)]
+            # Learn Jellyfin's libraries; the ones enabled now are named again so that the sync keeps them.
+            libraries = self._set_libraries(enabled, sync=True)
         missing = sorted(set(names) - set(l["name"] for l in libraries))
         if missing:
             raise ApiError("Jellyfin has no movie or show library named %s (it has: %s)." % (
                 ", ".join(missing), ", ".join(sorted(l["name"] for l in libraries)) or "none"),
                 hint="Create the libraries in Jellyfin first (jellyfin_library); Seerr lists only movie and show libraries.")
-        self.client.get("/settings/jellyfin/library", params={"enable": ",".join(ids)})
+        ids = [l["id"] for l in libraries if l["name"] in names or l.get("enabled")]
+        if set(ids) != set(l["id"] for l in libraries if l.get("enabled")):
+            self._set_libraries(ids)
 
     def update(self, current, wanted):
         if not current["initialized"]:

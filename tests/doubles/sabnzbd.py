@@ -1,9 +1,20 @@
-"""Test double of SABnzbd's API (``/api?mode=...``): version, categories, API-key errors.
+"""Test double of SABnzbd's API (``/api?mode=...``): version, categories, host and API-key checks.
 
 SABnzbd is not packaged by Debian, so this double stands in for it. It answers
-as SABnzbd 4.x does: every call is a GET (or POST) to ``/api`` with ``mode``,
-``apikey`` and ``output=json``; a missing or wrong key answers HTTP 200 with
-``{"status": false, "error": "API Key Required" | "API Key Incorrect"}``;
+as SABnzbd 4.5.1 does (sabnzbd/interface.py at tag 4.5.1): every call is a GET
+(or POST) to ``/api`` with ``mode``, ``apikey`` and ``output=json``. Before the
+key, the Host header is checked (``check_hostname``, 227-259; skipped when a
+web-UI username and password are both set, 233-234): the port is cut off and
+the name lower-cased (242), then ``localhost``, an IPv4 or IPv6 address (245),
+a name in ``host_whitelist`` (250) or a name ending in ``.local``/``.local.``
+(255) pass; anything else, or no Host, is answered ``403`` with the text
+"Access denied - Hostname verification failed: ..." (175-179, 100). Then the
+key (``check_apikey``, 373-399): ``mode=version`` and ``auth`` need none (385);
+a missing key answers ``403`` "API Key Required", a wrong one ``403`` "API Key
+Incorrect" (181-186, 102-103) - plain text, not JSON. An empty
+``host_whitelist`` is filled with the machine's host name at the first start
+(sabnzbd/cfg.py:806-808). Errors of a mode itself are HTTP 200 with
+``{"status": false, "error": ...}`` (sabnzbd/api.py ``report``, 1085-1115).
 ``get_config`` returns sections as lists of items; ``set_config`` of a
 category creates it when the keyword is new and changes only the fields given;
 ``del_config`` removes it. The ``*`` category always exists and cannot be
@@ -15,7 +26,10 @@ deleted.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import os
+import re
+import socket
 import sys
 
 if __package__ in (None, ""):  # run as a script: make ``tests`` importable
@@ -25,20 +39,62 @@ from tests.doubles._base import DoubleApp, Reply, run_cli  # noqa: E402 pylint: 
 
 CATEGORY_FIELDS = ("name", "order", "pp", "script", "dir", "newzbin", "priority")
 PRIORITIES = (-100, -4, -3, -2, -1, 0, 1, 2)
+DENIED_HOSTNAME = "Access denied - Hostname verification failed: https://sabnzbd.org/hostname-check"
 
 
 class SabnzbdDouble(DoubleApp):
     name = "SABnzbd"
-    version = "4.3.3"
+    version = "4.5.1"
 
-    def __init__(self, api_key="sabnzbd0key0123456789abcdef01234"):
+    def __init__(self, api_key="sabnzbd0key0123456789abcdef01234", host_whitelist=None, username="", password="",
+                 misc=None):
         super().__init__()
         self.api_key = api_key
+        # sabnzbd/cfg.py:525 (lower-cased, stripped); empty -> this machine's name at the first start (806-808)
+        self.host_whitelist = [h.strip().lower() for h in (host_whitelist or []) if h.strip()] or \
+            [socket.gethostname().lower()]
+        self.username, self.password = username, password
+        self.misc = dict(misc or {})       # the [misc] section it was started with (from_ini)
         self.categories = [{"name": "*", "order": 0, "pp": "3", "script": "None", "dir": "", "newzbin": "",
                             "priority": 0}]
         self.api_log = []  # (mode, keyword) of every API call
         self.add_route("GET", "/api", self.api, public=True)
         self.add_route("POST", "/api", self.api, public=True)
+
+    @classmethod
+    def from_ini(cls, path, **kwargs):
+        """The double as SABnzbd starts from ``sabnzbd.ini`` (configobj syntax: ``key = value``, lists comma-separated,
+        optional quotes); only ``[misc]`` is read."""
+        misc, section = {}, None
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if line.startswith("["):
+                    section = line.strip("[]").strip()
+                elif "=" in line and section == "misc":
+                    key, value = (part.strip() for part in line.split("=", 1))
+                    misc[key] = value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" \
+                        else value
+        whitelist = [h.strip().strip("'\"") for h in misc.get("host_whitelist", "").split(",")] \
+            if "," in misc.get("host_whitelist", "") else misc.get("host_whitelist", "").split()
+        return cls(api_key=misc.get("api_key") or "", host_whitelist=whitelist, username=misc.get("username", ""),
+                   password=misc.get("password", ""), misc=misc, **kwargs)
+
+    def host_allowed(self, host):
+        """sabnzbd/interface.py ``check_hostname`` (227-259)."""
+        if self.username and self.password:
+            return True
+        if not host:
+            return False
+        host = re.sub(":[0123456789]+$", "", host).lower()
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            return True
+        except ValueError:
+            pass
+        return host == "localhost" or host in self.host_whitelist or host.endswith((".local", ".local."))
 
     def writes(self):
         return [entry for entry in self.api_log if entry[0] in ("set_config", "del_config")]
@@ -51,12 +107,14 @@ class SabnzbdDouble(DoubleApp):
         args = dict((k, v[0] if isinstance(v, list) else v) for k, v in (request.query or {}).items())
         mode = args.get("mode", "")
         self.api_log.append((mode, args.get("keyword")))
-        if mode == "version":
-            return Reply(200, {"version": self.version})
+        if not self.host_allowed(request.headers.get("Host")):
+            return Reply(403, DENIED_HOSTNAME, content_type="text/html;charset=utf-8")
+        if mode in ("version", "auth"):
+            return Reply(200, {"version": self.version} if mode == "version" else {"auth": "apikey"})
         if not args.get("apikey"):
-            return Reply(200, {"status": False, "error": "API Key Required"})
+            return Reply(403, "API Key Required", content_type="text/html;charset=utf-8")
         if args["apikey"] != self.api_key:
-            return Reply(200, {"status": False, "error": "API Key Incorrect"})
+            return Reply(403, "API Key Incorrect", content_type="text/html;charset=utf-8")
         if mode == "get_config":
             if args.get("section") not in (None, "categories"):
                 return Reply(200, {"status": False, "error": "not implemented in the double"})

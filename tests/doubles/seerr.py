@@ -5,8 +5,11 @@ under ``/api/v1``; ``X-Api-Key`` or the session cookie ``connect.sid``
 (``403`` otherwise); ``POST /auth/jellyfin`` really signs in to the Jellyfin it
 names (loopback only) and, before setup, configures that server - once it
 is configured, sending a hostname again fails ("hostname already
-configured"); ``GET /settings/jellyfin/library?sync=true`` reads Jellyfin's
-libraries and ``?enable=<ids>`` enables them - a GET that changes state;
+configured"); ``GET /settings/jellyfin`` reads the settings and libraries;
+``GET /settings/jellyfin/library`` saves on every call as Seerr does:
+``?sync=true`` re-reads Jellyfin's libraries, and every library not named in
+``?enable=<ids>`` is disabled - a GET that changes state, counted in
+``writes()``;
 ``POST /settings/initialize``; services whose POST always appends (no
 de-duplication) with ids from **0**; ``POST /settings/<kind>/test`` really
 asks the Radarr/Sonarr it names (loopback only) for its quality profiles and
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import os
 import secrets
 import socket
@@ -56,6 +60,49 @@ def _base(hostname, port, use_ssl=False, url_base=""):
     return "%s://%s:%s%s" % ("https" if use_ssl else "http", hostname, port, "/" + url_base.strip("/") if url_base and url_base.strip("/") else "")
 
 
+#: Where the image keeps its settings without CONFIG_DIRECTORY: the app's ``config/`` next to ``dist/`` - the
+#: image's WORKDIR is /app (Dockerfile), so /app/config (server/lib/settings/index.ts:370-372).
+DEFAULT_CONFIG_DIRECTORY = "/app/config"
+
+
+class SeerrStartError(RuntimeError):
+    """Seerr would stop at start with this settings file."""
+
+
+def load_settings(env, root):
+    """What Seerr 3.1.0 makes of its settings file when it starts, as ``{"path", "api_key", "initialized"}``.
+
+    ``env`` is the container's environment, ``root`` a directory that stands for ``/``. As upstream
+    (server/lib/settings/index.ts): the file is ``$CONFIG_DIRECTORY/settings.json``, else
+    ``/app/config/settings.json`` (370-372); a missing file is written with the defaults (782-786); a present one
+    goes through the migrations, which stop Seerr when it has no ``main`` object (migrations/0002:9,
+    migrator.ts:46-60), and is merged over the defaults (791), so a partial file is fine; ``main.apiKey`` is the
+    API key - when empty, ``API_KEY`` or a random one is generated (798-800, 755-760), and a set ``API_KEY``
+    replaces the stored key (801-805).
+    """
+    config_dir = env.get("CONFIG_DIRECTORY") or DEFAULT_CONFIG_DIRECTORY
+    path = os.path.join(root, config_dir.lstrip("/"), "settings.json")
+    data = {"main": {"apiKey": ""}, "public": {"initialized": False}}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            stored = json.load(handle)
+        if not isinstance(stored.get("main"), dict):
+            raise SeerrStartError("Error while running migration '0002_migrate_apitokens': settings.main is undefined")
+        for section, values in stored.items():
+            if isinstance(values, dict) and isinstance(data.get(section), dict):
+                data[section].update(values)
+            else:
+                data[section] = values
+    api_key = data["main"].get("apiKey") or env.get("API_KEY") or secrets.token_urlsafe(24)
+    if env.get("API_KEY"):
+        api_key = env["API_KEY"]
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(dict(data, main=dict(data["main"], apiKey=api_key)), handle)
+    return {"path": path, "api_key": api_key, "initialized": bool(data["public"].get("initialized"))}
+
+
 class SeerrDouble(DoubleApp):
     name = "Seerr"
     version = "3.1.0"
@@ -79,6 +126,7 @@ class SeerrDouble(DoubleApp):
         add("GET", ROOT + "/settings/public", lambda req: Reply(200, {"initialized": self.initialized}), public=True)
         add("POST", ROOT + "/auth/jellyfin", self.auth_jellyfin, public=True)
         add("GET", ROOT + "/settings/main", self.authed(self.main_settings), public=True)
+        add("GET", ROOT + "/settings/jellyfin", self.authed(self.jellyfin_settings), public=True)
         add("GET", ROOT + "/settings/jellyfin/library", self.authed(self.jellyfin_libraries), public=True)
         add("POST", ROOT + "/settings/initialize", self.authed(self.initialize), public=True)
         for kind in ("radarr", "sonarr"):
@@ -91,6 +139,15 @@ class SeerrDouble(DoubleApp):
                 public=True)
             add("DELETE", ROOT + "/settings/%s/{%sId}" % (kind, kind),
                 self.authed(lambda req, k=kind: self.delete_service(k, req)), public=True)
+
+    @classmethod
+    def from_config(cls, env, root, **kwargs):
+        """The double as Seerr starts from the config volume: API key and setup state from ``load_settings``."""
+        loaded = load_settings(env, root)
+        double = cls(api_key=loaded["api_key"], **kwargs)
+        double.initialized = loaded["initialized"]
+        double.settings_path = loaded["path"]
+        return double
 
     # -- auth ---------------------------------------------------------------------
     def authed(self, handler):
@@ -146,22 +203,37 @@ class SeerrDouble(DoubleApp):
         return Reply(200, {"apiKey": self.api_key, "applicationTitle": "Seerr", "applicationUrl": "",
                            "mediaServerType": 2, "localLogin": True})
 
+    def jellyfin_settings(self, request):
+        """``GET /settings/jellyfin``: the stored Jellyfin settings, libraries included; reads only
+        (Seerr 3.1.0 server/routes/settings/index.ts:270-274)."""
+        base = httpx.URL(self.jellyfin["base"]) if self.jellyfin else None
+        return Reply(200, {"name": "Jellyfin" if base else "", "ip": base.host if base else "",
+                           "port": base.port if base else 8096, "useSsl": bool(base and base.scheme == "https"),
+                           "urlBase": base.path.rstrip("/") if base else "", "externalHostname": "",
+                           "jellyfinForgotPasswordUrl": "", "libraries": copy.deepcopy(self.libraries),
+                           "serverId": "jellyfin-double" if base else "", "apiKey": ""})
+
     def jellyfin_libraries(self, request):
-        if self.jellyfin is None:
-            return Reply(500, {"message": "Jellyfin settings are not configured."})
+        """``GET /settings/jellyfin/library`` as Seerr 3.1.0 (server/routes/settings/index.ts:333-394): a GET
+        that writes settings.json on every call. ``?sync`` (336-383) replaces the list with Jellyfin's movie and
+        show libraries; then, sync or not (385-391), every library is enabled exactly when its id is in
+        ``?enable=`` - no ``enable`` disables them all - and the settings are saved (392)."""
         if request.query.get("sync"):
-            self.changes.append(("GET", request.path + "?sync"))
+            if self.jellyfin is None:
+                return Reply(500, {"message": "Jellyfin settings are not configured."})
             resp = _call("GET", self.jellyfin["base"] + "/Library/VirtualFolders",
                          headers={"Authorization": '%s, Token="%s"' % (JELLYFIN_CLIENT, self.jellyfin["token"])})
-            enabled = set(l["id"] for l in self.libraries if l["enabled"])
-            self.libraries = [{"id": f["ItemId"], "name": f["Name"], "enabled": f["ItemId"] in enabled,
-                               "type": "show" if f.get("CollectionType") == "tvshows" else "movie"}
-                              for f in resp.json() if f.get("CollectionType") in ("movies", "tvshows")]
-        if request.query.get("enable") is not None:
-            self.changes.append(("GET", request.path + "?enable"))
-            wanted = set(i for i in request.query["enable"].split(",") if i)
-            for library in self.libraries:
-                library["enabled"] = library["id"] in wanted
+            folders = [f for f in resp.json() if f.get("CollectionType") in ("movies", "tvshows")]
+            if not folders:
+                return Reply(404, {"message": "SYNC_ERROR_NO_LIBRARIES"})
+            old = dict(((l["id"], l["name"]), l["enabled"]) for l in self.libraries)
+            self.libraries = [{"id": f["ItemId"], "name": f["Name"], "enabled": old.get((f["ItemId"], f["Name"]), False),
+                               "type": "show" if f.get("CollectionType") == "tvshows" else "movie"} for f in folders]
+        wanted = set(i for i in (request.query.get("enable") or "").split(",") if i)
+        for library in self.libraries:
+            library["enabled"] = library["id"] in wanted
+        self.changes.append(("GET", request.path + ("?sync" if request.query.get("sync") else "")
+                             + ("?enable" if request.query.get("enable") is not None else "")))
         return Reply(200, copy.deepcopy(self.libraries))
 
     def initialize(self, request):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+
+import httpx
 import pytest
 
 from tests.doubles.sabnzbd import SabnzbdDouble
@@ -56,9 +59,61 @@ def test_clear_errors(tmp_path, sabnzbd):
         dict(task(sabnzbd, name="x", url="http://127.0.0.1:9", retries=0), name="down", ignore_errors=True),
         {"name": "no key", "ignore_errors": True, "arrkestra.homelab.sabnzbd_category": {"url": sabnzbd.url, "name": "x"}},
     ])
-    assert "SABnzbd refused mode=get_config: API Key Incorrect" in results["wrong key"]["msg"]
+    assert "SABnzbd refused mode=get_config (403): API Key Incorrect" in results["wrong key"]["msg"]
     assert "Config > General > Security" in results["wrong key"]["msg"]
     assert "cannot be managed by name" in results["default"]["msg"]
     assert "Cannot connect to SABnzbd at http://127.0.0.1:9" in results["down"]["msg"]
     assert "`api_key` is required" in results["no key"]["msg"]
     assert "wrong" not in str(results["wrong key"].get("invocation", ""))
+
+
+def _loopback_name():
+    name = socket.gethostname()
+    try:
+        return name if all(i[4][0].startswith("127.") for i in socket.getaddrinfo(name, None, socket.AF_INET)) else None
+    except OSError:
+        return None
+
+
+def test_host_check_as_sabnzbd_4_5(tmp_path):
+    """A Host that is not an IP, localhost, *.local or in host_whitelist gets 403 before the key is even looked at."""
+    app = SabnzbdDouble(api_key=KEY, host_whitelist=["sabnzbd", "sabnzbd.media.svc"])
+    with app.serve() as server:
+        def status(host, **params):
+            resp = httpx.get(server.url + "/api", params=dict({"mode": "get_config", "apikey": KEY, "output": "json"},
+                                                              **params), headers={"Host": host})
+            return resp.status_code, resp.text
+        assert status("SABnzbd.media.svc:8080")[0] == 200         # port cut off, case ignored
+        assert status("sabnzbd.media.svc.cluster.local")[0] == 200   # ends in .local: the cluster domain passes
+        assert status("sabnzbd.media.home.arpa")[0] == 403
+        assert status("sabnzbd.media.home.arpa", mode="version")[0] == 403   # even without a key
+        assert status("nas.local")[0] == 200 and status("10.43.0.7:8080")[0] == 200 and status("[::1]:8080")[0] == 200
+        assert status("sabnzbd.home.arpa", apikey="wrong")[1].startswith("Access denied - Hostname verification")
+        assert status("127.0.0.1", apikey="wrong") == (403, "API Key Incorrect")
+        assert status("127.0.0.1", apikey="") == (403, "API Key Required")
+    with SabnzbdDouble(api_key=KEY, host_whitelist=["sabnzbd"], username="u", password="p").serve() as server:
+        assert httpx.get(server.url + "/api", params={"mode": "version"}, headers={"Host": "any.name"}).status_code == 200
+
+
+@pytest.mark.skipif(_loopback_name() is None, reason="this machine's name does not resolve to loopback")
+def test_module_explains_the_host_check(tmp_path):
+    name = _loopback_name()
+    refusing = SabnzbdDouble(api_key=KEY, host_whitelist=["sabnzbd"])
+    allowing = SabnzbdDouble(api_key=KEY, host_whitelist=["sabnzbd", name])
+    with refusing.serve() as no, allowing.serve() as yes:
+        results = Playbook(tmp_path).run([
+            dict(task(no, name="radarr", url="http://%s:%d" % (name, no.port)), name="refused", ignore_errors=True),
+            dict(task(yes, name="radarr", url="http://%s:%d" % (name, yes.port)), name="allowed"),
+        ])
+    assert "SABnzbd refused mode=get_config (403): Access denied - Hostname verification failed" in results["refused"]["msg"]
+    assert "host_whitelist" in results["refused"]["msg"] and name in results["refused"]["msg"]
+    assert results["allowed"]["changed"] and "radarr" in [c["name"] for c in allowing.categories]
+
+
+def test_double_reads_sabnzbd_ini(tmp_path):
+    ini = tmp_path / "sabnzbd.ini"
+    ini.write_text("__version__ = 19\n[misc]\napi_key = abc\nhost_whitelist = Sabnzbd, sabnzbd.media.svc\n"
+                   "download_dir = /data/usenet/incomplete\nusername = \"\"\n[logging]\nlog_level = 1\n")
+    app = SabnzbdDouble.from_ini(str(ini))
+    assert (app.api_key, app.host_whitelist, app.username) == ("abc", ["sabnzbd", "sabnzbd.media.svc"], "")
+    assert app.misc["download_dir"] == "/data/usenet/incomplete"

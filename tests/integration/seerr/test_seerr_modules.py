@@ -56,12 +56,37 @@ def test_setup_once_then_only_the_libraries(tmp_path, stack):
     seerr.reset_log()
     again = playbook.run([setup(jellyfin, seerr, api_key=SEERR_KEY)])["setup"]
     assert not again["changed"] and seerr.writes() == []   # (the key it was given comes back censored by no_log)
+    # Seerr's GET /settings/jellyfin/library saves and disables what it is not told to enable: never read through it.
+    assert [l["name"] for l in seerr.libraries if l["enabled"]] == ["Movies"]
+    check_again = playbook.run([setup(jellyfin, seerr, api_key=SEERR_KEY, libraries=["Movies", "Shows"])],
+                               check=True)["setup"]
+    assert check_again["changes"] == ["libraries"] and seerr.writes() == []
+    assert [l["name"] for l in seerr.libraries if l["enabled"]] == ["Movies"]
     without_key = playbook.run([setup(jellyfin, seerr)])["setup"]     # signs in to read the key, changes nothing
     assert not without_key["changed"] and without_key["api_key"] == SEERR_KEY and seerr.writes() == []
     more = playbook.run([setup(jellyfin, seerr, api_key=SEERR_KEY, libraries=["Movies", "Shows"])])["setup"]
     assert more["changes"] == ["libraries"]
     assert sorted(l["name"] for l in seerr.libraries if l["enabled"]) == ["Movies", "Shows"]
+    assert [w for w in seerr.writes() if "library" in w[1]] == [("GET", "/api/v1/settings/jellyfin/library?enable")]
     assert PASSWORD not in str(more)
+
+
+def test_a_new_jellyfin_library_keeps_the_enabled_ones(tmp_path, stack):
+    jellyfin, seerr, _ = stack
+    playbook = Playbook(tmp_path)
+    playbook.run([setup(jellyfin, seerr, libraries=["Movies", "Shows"])])
+    (tmp_path / "Kids").mkdir()
+    jellyfin.folders.append({"Name": "Kids", "Locations": [str(tmp_path / "Kids")], "CollectionType": "movies",
+                             "LibraryOptions": {}, "ItemId": "%032x" % 99, "RefreshStatus": "Idle"})
+    seerr.reset_log()
+    kids = playbook.run([setup(jellyfin, seerr, api_key=SEERR_KEY, libraries=["Kids"])])["setup"]
+    assert kids["changes"] == ["libraries"]
+    assert sorted(l["name"] for l in seerr.libraries if l["enabled"]) == ["Kids", "Movies", "Shows"]
+    assert seerr.writes() == [("GET", "/api/v1/settings/jellyfin/library?sync?enable"),
+                              ("GET", "/api/v1/settings/jellyfin/library?enable")]
+    seerr.reset_log()
+    assert not playbook.run([setup(jellyfin, seerr, api_key=SEERR_KEY, libraries=["Kids"])])["setup"]["changed"]
+    assert seerr.writes() == []
 
 
 def service(seerr, radarr, tmp_path, **extra):

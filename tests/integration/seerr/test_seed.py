@@ -1,0 +1,45 @@
+"""Where Seerr 3.1.0 looks for settings.json, and the stack's seed for it (the Seerr double loads it as Seerr does)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from tests.doubles.seerr import SeerrDouble, SeerrStartError, load_settings
+from tests.integration.qbittorrent.test_seed import run_seed
+
+pytestmark = pytest.mark.integration
+
+
+def seed_file(root, path, data):
+    full = root / path.lstrip("/")
+    full.parent.mkdir(parents=True, exist_ok=True)
+    full.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_config_directory_decides(tmp_path):
+    seed_file(tmp_path, "/config/settings.json", {"main": {"apiKey": "seeded"}})
+    ignored = load_settings({}, str(tmp_path))        # the image's default is /app/config
+    assert ignored["api_key"] != "seeded" and ignored["path"] == str(tmp_path / "app/config/settings.json")
+    assert load_settings({"CONFIG_DIRECTORY": "/config"}, str(tmp_path))["api_key"] == "seeded"
+    assert load_settings({"CONFIG_DIRECTORY": "/config", "API_KEY": "env"}, str(tmp_path))["api_key"] == "env"
+    seed_file(tmp_path, "/broken/settings.json", {"public": {"initialized": True}})
+    with pytest.raises(SeerrStartError):
+        load_settings({"CONFIG_DIRECTORY": "/broken"}, str(tmp_path))
+
+
+def test_stack_seed_gives_seerr_its_key(tmp_path):
+    stack = _stack.build({"apps": {"seerr": {}}})
+    app = next(a for a in stack["apps"] if a["kind"] == "seerr")
+    credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
+    (tmp_path / "config").mkdir()
+    run_seed(stack, app, tmp_path / "config", credentials)
+    env = dict((e["name"], e.get("value", "")) for e in _stack._container(stack, app)["env"])
+    mounts = [m["mountPath"] for m in _stack._container(stack, app)["volumeMounts"]]
+    double = SeerrDouble.from_config(env, str(tmp_path))
+    assert double.api_key == credentials["api_key"], (
+        "Seerr reads %s; the config volume is mounted at %s (set CONFIG_DIRECTORY=/config)" % (
+            double.settings_path[len(str(tmp_path)):], mounts))
