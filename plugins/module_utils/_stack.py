@@ -17,6 +17,7 @@ import base64
 import copy
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 MANAGED_BY = "arrkestra"
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
@@ -343,16 +344,24 @@ def _secret_env(app, key, var):
 
 
 SEED_SCRIPTS = {
-    # Written once, before the app's first start; an existing file is never touched.
+    # Written once, before the app's first start; an existing file is never touched. Every key is an upstream fact
+    # (docs/upstream-facts.md). The seed container mounts the config volume at /config, whatever the app's path.
     "bazarr": ('f=/config/config/config.yaml; [ -e "$f" ] || { mkdir -p /config/config && '
                'printf "auth:\\n  apikey: %s\\n" "$API_KEY" > "$f"; }'),
-    "sabnzbd": ('f=/config/sabnzbd.ini; [ -e "$f" ] || printf "[misc]\\napi_key = %s\\nhost_whitelist = %s\\n" '
-                '"$API_KEY" "$HOST_WHITELIST" > "$f"'),
+    # SABnzbd: the Host check (every name the apps and the ingress use), the download folders on the data volume
+    # (not Downloads/ under the config folder) and the web UI's login.
+    "sabnzbd": ('f=/config/sabnzbd.ini; [ -e "$f" ] || printf "[misc]\\napi_key = %s\\nhost_whitelist = %s\\n'
+                'download_dir = %s\\ncomplete_dir = %s\\nusername = %s\\npassword = %s\\n" "$API_KEY" '
+                '"$HOST_WHITELIST" "$DOWNLOAD_DIR" "$COMPLETE_DIR" "$USERNAME" "$PASSWORD" > "$f"'),
     "seerr": ('f=/config/settings.json; [ -e "$f" ] || printf \'{"main": {"apiKey": "%s"}}\\n\' "$API_KEY" > "$f"'),
+    # qBittorrent: downloads under the torrents root with automatic torrent management, so that a category's
+    # folder is <save path>/<category> on the data volume; the WebUI login.
     "qbittorrent": ('f=/config/qBittorrent/qBittorrent.conf; [ -e "$f" ] || { mkdir -p /config/qBittorrent && '
-                    'printf "[LegalNotice]\\nAccepted=true\\n\\n[Preferences]\\nWebUI\\\\\\\\Username=%s\\n'
+                    'printf "[LegalNotice]\\nAccepted=true\\n\\n[BitTorrent]\\nSession\\\\\\\\DefaultSavePath=%s\\n'
+                    'Session\\\\\\\\TempPathEnabled=false\\nSession\\\\\\\\DisableAutoTMMByDefault=false\\n\\n'
+                    '[Preferences]\\nWebUI\\\\\\\\Username=%s\\n'
                     'WebUI\\\\\\\\Password_PBKDF2=\\"%s\\"\\nWebUI\\\\\\\\HostHeaderValidation=false\\n" '
-                    '"$USERNAME" "$PASSWORD_PBKDF2" > "$f"; }'),
+                    '"$TORRENTS_ROOT" "$USERNAME" "$PASSWORD_PBKDF2" > "$f"; }'),
 }
 
 
@@ -361,9 +370,17 @@ def _seed_container(stack, app):
     if "api_key" in app["credentials"]:
         env.append(_secret_env(app, "api_key", "API_KEY"))
     if app["kind"] == "qbittorrent":
-        env += [_secret_env(app, "username", "USERNAME"), _secret_env(app, "password_pbkdf2", "PASSWORD_PBKDF2")]
+        env += [_secret_env(app, "username", "USERNAME"), _secret_env(app, "password_pbkdf2", "PASSWORD_PBKDF2"),
+                {"name": "TORRENTS_ROOT", "value": stack["data"]["torrents_root"]}]
     if app["kind"] == "sabnzbd":
-        env.append({"name": "HOST_WHITELIST", "value": "%s, %s.%s.svc" % (app["name"], app["name"], stack["namespace"])})
+        names = [app["name"], "%s.%s" % (app["name"], stack["namespace"]), "%s.%s.svc" % (app["name"], stack["namespace"]),
+                 urlsplit(app["url"]).hostname]
+        if app["hostname"]:
+            names.append(app["hostname"])
+        env += [{"name": "HOST_WHITELIST", "value": ", ".join(sorted(set(names), key=names.index))},
+                {"name": "DOWNLOAD_DIR", "value": stack["data"]["usenet_root"] + "/incomplete"},
+                {"name": "COMPLETE_DIR", "value": stack["data"]["usenet_root"] + "/complete"},
+                _secret_env(app, "username", "USERNAME"), _secret_env(app, "password", "PASSWORD")]
     return {"name": "seed-config", "image": HELPER_IMAGE, "command": ["sh", "-c", SEED_SCRIPTS[app["seed"]]],
             "env": env, "securityContext": _security(stack),
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}},
@@ -374,6 +391,9 @@ def _container(stack, app):
     env = [{"name": "TZ", "value": stack["timezone"]}]
     if app["env_key"]:
         env.append(_secret_env(app, "api_key", app["env_key"]))
+    if app["kind"] == "seerr":
+        # Seerr reads CONFIG_DIRECTORY (default /app/config) and takes API_KEY as its key on every start.
+        env += [{"name": "CONFIG_DIRECTORY", "value": app["config_dir"]}, _secret_env(app, "api_key", "API_KEY")]
     env += [{"name": k, "value": str(v)} for k, v in sorted(app["env"].items())]
     mounts = []
     if app["config"]:

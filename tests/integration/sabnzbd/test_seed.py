@@ -32,7 +32,7 @@ def seeded(tmp_path):
 def test_seeded_key_and_hosts(seeded):
     stack, app, credentials, double = seeded
     assert double.api_key == credentials["api_key"]
-    for url in (app["url"], app["controller_url"]):       # the apps in the cluster, the controller through the ingress
+    for url in (app["url"], app["web_url"]):       # the apps in the cluster, a person through the ingress
         host = urlsplit(url).netloc
         assert double.host_allowed(host), "SABnzbd would answer 403 to Host %s (whitelist: %s)" % (
             host, double.host_whitelist)

@@ -35,11 +35,13 @@ def test_stack_seed_gives_seerr_its_key(tmp_path):
     stack = _stack.build({"apps": {"seerr": {}}})
     app = next(a for a in stack["apps"] if a["kind"] == "seerr")
     credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
-    (tmp_path / "config").mkdir()
-    run_seed(stack, app, tmp_path / "config", credentials)
-    env = dict((e["name"], e.get("value", "")) for e in _stack._container(stack, app)["env"])
-    mounts = [m["mountPath"] for m in _stack._container(stack, app)["volumeMounts"]]
+    container = _stack._container(stack, app)
+    mounts = dict((m["name"], m["mountPath"]) for m in container["volumeMounts"])
+    volume = tmp_path / mounts["config"].lstrip("/")      # the config volume, where the app container sees it
+    volume.mkdir(parents=True)
+    run_seed(stack, app, volume, credentials)
+    env = dict((e["name"], e.get("value", "")) for e in container["env"] if "value" in e)
     double = SeerrDouble.from_config(env, str(tmp_path))
     assert double.api_key == credentials["api_key"], (
-        "Seerr reads %s; the config volume is mounted at %s (set CONFIG_DIRECTORY=/config)" % (
+        "Seerr reads %s; the config volume is mounted at %s" % (
             double.settings_path[len(str(tmp_path)):], mounts))
