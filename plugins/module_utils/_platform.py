@@ -80,7 +80,23 @@ SECRET_OPTIONS = {"certificates": ("cloudflare_api_token",), "monitoring": ("gra
 #: Pod and service networks of each distribution's defaults.
 CLUSTER_CIDRS = {"k3s": ["10.42.0.0/16", "10.43.0.0/16"], "talos": ["10.244.0.0/16", "10.96.0.0/12"]}
 VPN_REQUIRED = {"wireguard": ("WIREGUARD_PRIVATE_KEY",), "openvpn": ("OPENVPN_USER", "OPENVPN_PASSWORD")}
-VPN_PORTS = {"wireguard": 51820, "openvpn": 1194}
+#: gluetun v3.40.0's default server port per provider: (OpenVPN TCP, OpenVPN UDP, WireGuard), None where the provider
+#: does not offer it (internal/provider/<provider>/connection.go; docs/upstream-facts.md). The killswitch policy opens
+#: exactly this port, so it must be the one gluetun dials.
+VPN_DEFAULT_PORTS = {
+    "airvpn": (443, 1194, 1637), "cyberghost": (443, 443, None), "expressvpn": (None, 1195, None),
+    "fastestvpn": (4443, 4443, 51820), "giganews": (None, 443, None), "hidemyass": (8080, 553, None),
+    "ipvanish": (None, 443, None), "ivpn": (443, 1194, 58237), "mullvad": (443, 1194, 51820),
+    "nordvpn": (443, 1194, 51820), "perfectprivacy": (443, 443, None), "privado": (None, 1194, None),
+    "private internet access": (502, 1198, None), "privatevpn": (443, 1194, None), "protonvpn": (443, 1194, 51820),
+    "purevpn": (80, 53, None), "slickvpn": (443, 443, None), "surfshark": (1443, 1194, 51820),
+    "torguard": (1912, 1912, None), "vpnsecure": (110, 1282, None), "vpn unlimited": (1197, 1197, None),
+    "vyprvpn": (None, 443, None), "wevpn": (1195, 1194, None), "windscribe": (443, 1194, 1194),
+}
+#: WireGuard providers whose server port gluetun refuses to change (wireguardselection.go:52-90).
+VPN_FIXED_WIREGUARD_PORT = ("fastestvpn", "nordvpn", "protonvpn", "surfshark")
+#: The env variable that makes gluetun dial a given port.
+VPN_PORT_ENV = {"wireguard": "WIREGUARD_ENDPOINT_PORT", "openvpn": "OPENVPN_ENDPOINT_PORT"}
 
 
 class PlatformError(_stack.StackError):
@@ -219,10 +235,30 @@ def settings(variables, stack_settings):
             raise PlatformError("arrkestra_vpn.type is %s: give %s in arrkestra_vpn.credentials (keep them in Ansible "
                                 "Vault)" % (vpn["type"], " and ".join(missing)))
         vpn["credential_keys"] = sorted(given)
-        vpn["port"] = int(vpn["port"] or VPN_PORTS[vpn["type"]])
         if str(vpn["protocol"]).upper() not in ("UDP", "TCP"):
             raise PlatformError("arrkestra_vpn.protocol must be UDP or TCP")
-        vpn["protocol"] = str(vpn["protocol"]).upper()
+        vpn["protocol"] = "UDP" if vpn["type"] == "wireguard" else str(vpn["protocol"]).upper()
+        provider = str(vpn["provider"]).lower()
+        defaults = VPN_DEFAULT_PORTS.get(provider)
+        default = None
+        if defaults:
+            default = defaults[2] if vpn["type"] == "wireguard" else defaults[0 if vpn["protocol"] == "TCP" else 1]
+            if default is None:
+                raise PlatformError("arrkestra_vpn: gluetun has no %s%s for provider %s" % (
+                    vpn["type"], "" if vpn["type"] == "wireguard" else " over " + vpn["protocol"], vpn["provider"]))
+        if vpn["port"]:
+            vpn["port"] = int(vpn["port"])
+            if vpn["type"] == "wireguard" and provider in VPN_FIXED_WIREGUARD_PORT and vpn["port"] != default:
+                raise PlatformError("arrkestra_vpn.port: gluetun keeps %s's WireGuard port at %d; leave it out"
+                                    % (vpn["provider"], default))
+            if vpn["port"] != default:
+                # gluetun dials the same port the killswitch opens.
+                vpn["settings"] = dict(vpn["settings"] or {}, **{VPN_PORT_ENV[vpn["type"]]: str(vpn["port"])})
+        elif default:
+            vpn["port"] = default
+        else:
+            raise PlatformError("arrkestra_vpn.provider %s has no default port known to the collection: give "
+                                "arrkestra_vpn.port, the port of the VPN servers" % vpn["provider"])
         if not vpn["endpoints"]:
             # The NetworkPolicy half of the killswitch lets the pod reach only these addresses outside the tunnel.
             raise PlatformError("arrkestra_vpn is on: give arrkestra_vpn.endpoints, the addresses (CIDRs) of the VPN "

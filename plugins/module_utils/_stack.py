@@ -475,6 +475,10 @@ def _gluetun_container(stack, app):
                                 "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]},
                                 "seccompProfile": {"type": "RuntimeDefault"}},
             "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+            # The app starts once the tunnel works: gluetun's own health check (its health server listens on
+            # loopback only, so the kubelet runs the image's healthcheck command rather than an httpGet).
+            "startupProbe": {"exec": {"command": ["/gluetun-entrypoint", "healthcheck"]}, "periodSeconds": 5,
+                             "timeoutSeconds": 11, "failureThreshold": 60},
             "volumeMounts": [{"name": "tun", "mountPath": "/dev/net/tun"}]}
 
 

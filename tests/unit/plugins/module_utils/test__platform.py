@@ -182,3 +182,41 @@ def test_backups_a_cronjob_per_config_volume_and_a_restore_job():
     assert {"name": "BACKUP_DIR", "value": "/data/backups"} in container["env"]
     with pytest.raises(_stack.StackError, match="no app of the stack with backups"):
         _stack.restore_job(_stack.build({}), "radarr")
+
+
+@pytest.mark.parametrize("vpn, port, env", [
+    ({"provider": "airvpn"}, 1637, None),                        # gluetun's defaults, not 51820 for every provider
+    ({"provider": "ivpn"}, 58237, None),
+    ({"provider": "windscribe"}, 1194, None),
+    ({"provider": "mullvad"}, 51820, None),
+    ({"provider": "mullvad", "port": 3000}, 3000, "3000"),      # a port of one's own: gluetun is told it too
+    ({"provider": "nordvpn", "type": "openvpn", "protocol": "tcp"}, 443, None),
+    ({"provider": "private internet access", "type": "openvpn"}, 1198, None),
+    ({"provider": "custom", "port": 51821}, 51821, "51821"),
+])
+def test_the_killswitch_opens_the_port_gluetun_dials(vpn, port, env):
+    credentials = {"WIREGUARD_PRIVATE_KEY": "k", "OPENVPN_USER": "u", "OPENVPN_PASSWORD": "p"}
+    stack = _stack.build({"vpn": dict({"enabled": True, "credentials": credentials, "endpoints": ["198.51.100.0/24"]},
+                                      **vpn)})
+    objects = _stack.objects(stack)
+    policy = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
+    assert policy["egress"][1]["ports"][0]["port"] == port
+    qbit = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "qbittorrent"][0]
+    gluetun = qbit["spec"]["template"]["spec"]["initContainers"][-1]
+    given = dict((e["name"], e.get("value")) for e in gluetun["env"])
+    name = "WIREGUARD_ENDPOINT_PORT" if vpn.get("type", "wireguard") == "wireguard" else "OPENVPN_ENDPOINT_PORT"
+    assert given.get(name) == env
+    # The app starts only when the tunnel is up.
+    assert gluetun["startupProbe"]["exec"]["command"] == ["/gluetun-entrypoint", "healthcheck"]
+
+
+@pytest.mark.parametrize("vpn, message", [
+    ({"provider": "custom"}, "give arrkestra_vpn.port"),
+    ({"provider": "protonvpn", "port": 1234}, "gluetun keeps protonvpn's WireGuard port at 51820"),
+    ({"provider": "cyberghost"}, "gluetun has no wireguard for provider cyberghost"),
+])
+def test_vpn_ports_gluetun_would_refuse(vpn, message):
+    with pytest.raises(_stack.StackError) as err:
+        _stack.build({"vpn": dict({"enabled": True, "credentials": {"WIREGUARD_PRIVATE_KEY": "k"},
+                                   "endpoints": ["198.51.100.0/24"]}, **vpn)})
+    assert message in str(err.value)
