@@ -74,7 +74,7 @@ extends_documentation_fragment:
 notes:
   - The password is never shown in the result or the diff; a stored one appears as C(<hidden>).
   - The apps have no API to delete the user, so there is no O(ignore:state); O(method=none) turns the login off.
-  - V(verify) needs the method to be C(forms) already when the app started or first served C(/login):
+  - V(verify) needs the method to be C(forms) already when the app started or first served C(/login), because
     the apps read the method for sign-ins once. After the method was switched from C(none) to C(forms) through
     the API and a sign-in was tried before, every sign-in fails until the app restarts, and V(verify) would
     write the password on every run.

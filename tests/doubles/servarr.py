@@ -591,7 +591,6 @@ class ServarrDouble(DoubleApp):
                             values.get("baseUrl"), detail="%s answered %d" % (impl, resp.status_code))]
         return []
 
-
     # -- host config and the UI login -------------------------------------------------
     # Upstream (Radarr v6.0.3.10276; Sonarr v4.0.19.2979, Lidarr v2.14.5.4836 and Prowlarr
     # v2.3.5.5327 have the same code at nearby lines):
