@@ -12,7 +12,9 @@ the work is done by three reconcilers on top of :mod:`._reconcile`:
   test (``verify``), ``forceSave`` only on request;
 - :class:`RootFolderReconciler` - root folders (Lidarr's have a name and
   defaults);
-- :class:`TagReconciler` - tags.
+- :class:`TagReconciler` - tags;
+- :class:`AuthReconciler` - the UI login (``/config/host``: authentication
+  method, requirement and the one user).
 
 A :class:`ServarrSession` reads every collection at most once per run.
 """
@@ -729,6 +731,143 @@ def run_links(argument_spec):
         result["writes"] = session.client.write_count
         module.exit_json(**result)
     run(module, body)
+
+
+# -- servarr_auth: the UI login of one app ------------------------------------------------
+AUTH_METHODS = {"forms": "forms", "external": "external", "none": "none"}
+AUTH_REQUIRED = {"enabled": "enabled", "disabled_for_local_addresses": "disabledForLocalAddresses"}
+
+
+def auth_spec():
+    return {
+        "app": {"type": "str", "required": True, "choices": sorted(k for k in APPS if k != "readarr")},
+        "method": {"type": "str", "default": "forms", "choices": sorted(AUTH_METHODS)},
+        "required": {"type": "str", "default": "enabled", "choices": sorted(AUTH_REQUIRED)},
+        "username": {"type": "str"},
+        "password": {"type": "str", "no_log": True},
+        "update_password": {"type": "str", "default": "on_create", "choices": ["always", "on_create", "verify"]},
+    }
+
+
+class AuthReconciler(Reconciler):
+    """The UI login of a Servarr app: ``GET``/``PUT /config/host`` and its one user.
+
+    The apps answer ``GET /config/host`` with the user's name (stored lower-case)
+    and, as ``password``, the salted PBKDF2 hash of the password - never the salt -
+    so the password itself cannot be compared. ``update_password`` decides:
+    ``on_create`` sets it only when the app has no user yet, ``always`` on every
+    run, ``verify`` when a sign-in (``POST /login``, which changes nothing) fails.
+    Every write sends the whole host config back (the apps save every key of it)
+    and, when the password is not to change, the stored hash as the password: the
+    apps keep the password when they are sent their own hash.
+    """
+
+    result_key = "auth"
+    secret_keys = ("password",)
+
+    def __init__(self, module, session):
+        super().__init__(module)
+        self.session = session
+        self.app = session.app
+        self.config = None
+        self.password_reason = None
+
+    @staticmethod
+    def _state(config):
+        return {"method": str(config.get("authenticationMethod") or "none"),
+                "required": str(config.get("authenticationRequired") or "enabled"),
+                "username": config.get("username") or "",
+                "password": config.get("password") or ""}
+
+    def fetch(self):
+        self.config = self.session.get("/config/host") or {}
+        return self._state(self.config)
+
+    def _wants_password(self, current, username):
+        """Why the password must be written this run, or None."""
+        password = self.params.get("password")
+        if not password:
+            return None
+        if not current["password"] or not current["username"]:
+            return "the app has no user yet"
+        mode = self.params["update_password"]
+        if mode == "always":
+            return "update_password is always"
+        if mode == "verify":
+            if current["method"].lower() != "forms":
+                return "sign-in cannot be checked while the method is %s" % current["method"]
+            if username.lower() != current["username"].lower():
+                return "the user name changes"
+            if not self._signs_in(username, password):
+                return "signing in with it failed"
+        return None
+
+    def _signs_in(self, username, password):
+        """Whether ``POST /login`` accepts the credentials (a redirect without ``loginFailed``)."""
+        resp = self.session.client.request("POST", "/login", raw_path=True, expect=(301, 302, 303, 307, 308),
+                                           data={"username": username, "password": password})
+        location = resp.headers.get("location") or ""
+        return 300 <= resp.status < 400 and "loginfailed=true" not in location.lower()
+
+    def build(self, current):
+        username = self.params.get("username")
+        wanted = dict(current, method=AUTH_METHODS[self.params["method"]],
+                      required=AUTH_REQUIRED[self.params["required"]])
+        if username is not None:
+            wanted["username"] = username.lower()
+        self.password_reason = self._wants_password(current, username or current["username"])
+        if self.password_reason:
+            wanted["password"] = self.params["password"]
+        return wanted
+
+    def compare(self, current, wanted):
+        found = [key for key in ("method", "required", "username")
+                 if str(current.get(key)).lower() != str(wanted.get(key)).lower()]
+        if self.password_reason:
+            found.append("password")
+        return found
+
+    def create(self, wanted):  # pragma: no cover - the host config always exists
+        return self.update(self._state({}), wanted)
+
+    def remove(self, current):  # pragma: no cover - there is no state: absent
+        return None
+
+    def update(self, current, wanted):
+        body = copy.deepcopy(self.config)
+        body.update(authenticationMethod=wanted["method"], authenticationRequired=wanted["required"],
+                    username=wanted["username"], password=wanted["password"],
+                    passwordConfirmation=wanted["password"])
+        try:
+            answer = self.session.client.put("/config/host/%s" % body.get("id", 1), body)
+        except ApiError as exc:
+            failures = exc.details if isinstance(exc.details, list) else None
+            if exc.status == 400 and failures:
+                raise ApiError("%s refused the login settings: %s" % (
+                    self.app.title, "; ".join(describe_failure(f) for f in failures)),
+                    hint="Forms needs both `username` and `password`.", status=exc.status, details=failures,
+                    method=exc.method, url=exc.url)
+            raise
+        self.session.forget("/config/host")
+        after = self._state(answer if isinstance(answer, dict) and answer else self.session.get("/config/host"))
+        stuck = [(key, option) for key, option in (("method", "METHOD"), ("required", "REQUIRED"))
+                 if after[key].lower() != wanted[key].lower()]
+        if stuck:
+            env = " and ".join("%s__AUTH__%s" % (self.app.title.upper(), option) for dummy, option in stuck)
+            raise ApiError(
+                "%s saved the login settings but still reports %s." % (
+                    self.app.title, ", ".join("%s %s" % (key, after[key]) for key, dummy in stuck)),
+                hint="The environment variable %s of its container overrides config.xml: set it to the wanted "
+                     "value (Forms/External/None, Enabled/DisabledForLocalAddresses; the names are "
+                     "case-sensitive) or remove it." % env)
+        return after
+
+
+def run_auth(argument_spec):
+    module = new_module(argument_spec, required_if=[("method", "forms", ("username", "password"))],
+                        required_together=[("username", "password")])
+    require_api_key(module, "Settings > General > Security")
+    _session_run(module, module.params["app"], lambda session: AuthReconciler(module, session))
 
 
 # -- servarr_info ---------------------------------------------------------------------------

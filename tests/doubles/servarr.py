@@ -9,7 +9,12 @@ out is reset to its default), the mask sent back by a PUT keeps the secret
 while a POST stores it literally, names unique ignoring case, priority 1..50,
 warnings ("Category is recommended") and the connection test failing a save
 unless ``forceSave=true``; root folders with the app's checks in order, on
-real directories. The connection tests really talk to the download client
+real directories; the host config (``/config/host``) with the UI login:
+authentication method and requirement (upstream defaults ``none`` and
+``enabled``, overridable like the ``<APP>__AUTH__METHOD`` /
+``<APP>__AUTH__REQUIRED`` environment variables), the one stored user
+(lower-cased name, salted PBKDF2 hash read back by ``GET``), and the
+``POST /login`` form sign-in. The connection tests really talk to the download client
 (or target app) - but only on loopback: any other address counts as
 unreachable, so nothing leaves the machine.
 
@@ -26,12 +31,14 @@ As a process (the wiring lab starts several)::
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import ipaddress
 import os
 import socket
 import sys
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -218,7 +225,7 @@ class ServarrDouble(DoubleApp):
     error_schemas = {400: ERROR_400}
 
     def __init__(self, app="radarr", api_key="0123456789abcdef0123456789abcdef", version=None, url_base="",
-                 strict=True):
+                 strict=True, auth_method_env=None, auth_required_env=None):
         info = APPS[app]
         self.kind = app
         self.name = info["name"]
@@ -233,8 +240,22 @@ class ServarrDouble(DoubleApp):
         self.store = {}  # resource -> {id: stored resource, secrets in clear}
         self.next_id = {}
         self.health = []
+        # UI login state (see the "host config" section below): what config.xml holds, what the
+        # environment variables force, the one user of the Users table, and what each write touched.
+        self.config_xml = {}
+        self.auth_env = {"method": auth_method_env, "required": auth_required_env}
+        self.user = None
+        self.config_writes = []  # config.xml keys written, in order
+        self.user_writes = 0  # inserts and updates of the Users table
+        self._login_method = None
         r = self.root
         self.add_route("GET", "/ping", lambda req: Reply(200, {"status": "OK"}), public=True)
+        self.add_route("GET", r + "/config/host", lambda req: Reply(200, self.host_config()))
+        self.add_route("GET", r + "/config/host/{id}", lambda req: Reply(200, self.host_config()))
+        self.add_route("PUT", r + "/config/host/{id}", self.save_host_config)
+        # The OpenAPI documents list /login as multipart only; the app binds [FromForm], and its own
+        # login page posts a urlencoded form (Radarr frontend/src/login.html:218-223 at v6.0.3.10276).
+        self.add_route("POST", "/login", self.login, public=True, documented=False)
         self.add_route("GET", "/api", lambda req: Reply(200, {"current": r.rsplit("/", 1)[1], "deprecated": []}))
         self.add_route("GET", r + "/system/status", self.system_status)
         self.add_route("GET", r + "/health", lambda req: Reply(200, self.health))
@@ -298,7 +319,7 @@ class ServarrDouble(DoubleApp):
     def system_status(self, req):
         return Reply(200, {"appName": self.name, "instanceName": self.name, "version": self.version,
                            "isDocker": False, "isLinux": True, "urlBase": self.url_base,
-                           "authentication": "forms", "branch": "master"})
+                           "authentication": self.auth_method(), "branch": "master"})
 
     # -- tags ------------------------------------------------------------------
     def create_tag(self, req):
@@ -569,6 +590,138 @@ class ServarrDouble(DoubleApp):
             return [failure("BaseUrl", "Unable to complete application test, cannot connect to %s" % impl,
                             values.get("baseUrl"), detail="%s answered %d" % (impl, resp.status_code))]
         return []
+
+    # -- host config and the UI login -------------------------------------------------
+    # Upstream (Radarr v6.0.3.10276; Sonarr v4.0.19.2979, Lidarr v2.14.5.4836 and Prowlarr
+    # v2.3.5.5327 have the same code at nearby lines):
+    # - ConfigFileProvider.cs:201-233: the method and the requirement come from the environment
+    #   (AuthOptions, section "<App>:Auth", case-sensitive enum names) when it parses, else from
+    #   config.xml, defaulting to None and Enabled. Radarr 6 and Prowlarr turn Basic into Forms.
+    # - ConfigFileProvider.cs:131-159: a save writes only the keys whose value differs (ApiKey never).
+    # - HostConfigController.cs:98-111: GET returns the user's name and its stored *hash* as
+    #   "password", and an empty passwordConfirmation.
+    # - HostConfigController.cs:43-53 and 76-91: Forms needs a username and a password; the
+    #   confirmation must match unless the password sent is the stored hash.
+    # - HostConfigController.cs:113-129 and UserService.cs:61-78: with both set, the user is
+    #   upserted - rehashed only when the password sent differs from the stored hash - and always
+    #   updated; the answer (202) is the host config read again (RestController.cs:143-147).
+    # - UserService.cs:26-28, 125-160: PBKDF2-HMAC-SHA512, 10000 iterations, 16-byte random
+    #   salt, 32-byte key, base64; names stored lower-case (UserService.cs:48, 75).
+    # - AuthenticationController.cs:35-43 and AuthenticationService.cs:21-47: POST /login
+    #   (form) redirects to ~/login?...&loginFailed=true on failure, to the URL base on success;
+    #   the method is read once, when the service is first built: None then means every sign-in fails.
+    ENUM_NAMES = {"none": "None", "basic": "Basic", "forms": "Forms", "external": "External",
+                  "enabled": "Enabled", "disabledforlocaladdresses": "DisabledForLocalAddresses"}
+
+    def _basic_is_forms(self):
+        return self.kind in ("radarr", "prowlarr")
+
+    def auth_method(self):
+        """The effective AuthenticationMethod, as the API spells it (camelCase)."""
+        env = self.auth_env["method"]
+        value = env if env in ("None", "Basic", "Forms", "External") else self.config_xml.get("AuthenticationMethod", "none")
+        value = value.lower()
+        if value == "basic" and self._basic_is_forms():
+            return "forms"
+        return value
+
+    def auth_required(self):
+        env = self.auth_env["required"]
+        if env in ("Enabled", "DisabledForLocalAddresses"):
+            return env[:1].lower() + env[1:]
+        value = self.config_xml.get("AuthenticationRequired", "Enabled")
+        return "disabledForLocalAddresses" if value.lower() == "disabledforlocaladdresses" else "enabled"
+
+    def host_config(self):
+        ports = {"radarr": 9898, "sonarr": 9898, "lidarr": 6868, "prowlarr": 6969}
+        out = {"id": 1, "bindAddress": "*", "port": APPS[self.kind]["port"], "sslPort": ports[self.kind],
+               "enableSsl": False, "launchBrowser": True, "authenticationMethod": self.auth_method(),
+               "authenticationRequired": self.auth_required(), "analyticsEnabled": True,
+               "username": self.user["username"] if self.user else "",
+               "password": self.user["password"] if self.user else "", "passwordConfirmation": "",
+               "logLevel": "debug", "logSizeLimit": 1, "consoleLogLevel": "", "branch": "master",
+               "apiKey": self.api_key, "sslCertPath": "", "sslCertPassword": "", "urlBase": self.url_base,
+               "instanceName": self.name, "applicationUrl": "", "updateAutomatically": False,
+               "updateMechanism": "docker", "updateScriptPath": "", "proxyEnabled": False, "proxyType": "http",
+               "proxyHostname": "", "proxyPort": 8080, "proxyUsername": "", "proxyPassword": "",
+               "proxyBypassFilter": "", "proxyBypassLocalAddresses": True, "certificateValidation": "enabled",
+               "backupFolder": "Backups", "backupInterval": 7, "backupRetention": 28,
+               "trustCgnatIpAddresses": False}
+        if self.kind == "prowlarr":
+            out["historyCleanupDays"] = 365
+        return out
+
+    @staticmethod
+    def hash_password(password, salt, iterations=10000):
+        return base64.b64encode(hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations, 32)).decode()
+
+    def set_user(self, username, password):
+        """Store the UI user directly (as UserService.Add does), bypassing the API."""
+        salt = os.urandom(16)
+        self.user = {"username": username.lower(), "salt": base64.b64encode(salt).decode(), "iterations": 10000,
+                     "password": self.hash_password(password, salt)}
+        self.user_writes += 1
+
+    def password_is(self, password):
+        """True when ``password`` is the stored user's password (for tests)."""
+        if not self.user:
+            return False
+        salt = base64.b64decode(self.user["salt"])
+        return self.hash_password(password, salt, self.user["iterations"]) == self.user["password"]
+
+    def ui_auth(self):
+        """What a browser meets: method, requirement and user name (None without a user)."""
+        return {"method": self.auth_method(), "required": self.auth_required(),
+                "username": self.user["username"] if self.user else None}
+
+    def save_host_config(self, req):
+        body = req.json
+        if not isinstance(body, dict):
+            raise HttpError(400, {"message": "A resource object is required"})
+        method = str(body.get("authenticationMethod") or "none").lower()
+        username, password = body.get("username") or "", body.get("password") or ""
+        errors = []
+        needs_user = ("forms",) if self._basic_is_forms() else ("forms", "basic")
+        if method in needs_user and not username.strip():
+            errors.append(failure("Username", "'Username' must not be empty.", username))
+        if method in needs_user and not password.strip():
+            errors.append(failure("Password", "'Password' must not be empty.", password))
+        if method == "basic" and self._basic_is_forms():
+            errors.append(failure("AuthenticationMethod", "'Basic' is no longer supported, switch to 'Forms' instead.",
+                                  method))
+        matching = (self.user and self.user["password"] == password) or password == (body.get("passwordConfirmation") or "")
+        if not matching:
+            errors.append(failure("PasswordConfirmation", "Must match Password", body.get("passwordConfirmation")))
+        if errors:
+            return Reply(400, errors)
+        wanted = {"AuthenticationMethod": (method, self.auth_method()),
+                  "AuthenticationRequired": (str(body.get("authenticationRequired") or "enabled"), self.auth_required())}
+        for key, (value, current) in wanted.items():
+            if value.lower() != current.lower():
+                self.config_xml[key] = self.ENUM_NAMES.get(value.lower(), value)
+                self.config_writes.append(key)
+        if username.strip() and password.strip():
+            if self.user is None:
+                self.set_user(username, password)
+            else:
+                if self.user["password"] != password:
+                    salt = os.urandom(16)
+                    self.user.update(salt=base64.b64encode(salt).decode(), iterations=10000,
+                                     password=self.hash_password(password, salt))
+                self.user["username"] = username.lower()
+                self.user_writes += 1
+        return Reply(202, self.host_config())
+
+    def login(self, req):
+        form = dict(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True))
+        if self._login_method is None:
+            self._login_method = self.auth_method()
+        base = self.url_base.rstrip("/")
+        ok = (self._login_method != "none" and self.user is not None
+              and (form.get("username") or "").lower() == self.user["username"]
+              and self.password_is(form.get("password") or ""))
+        location = base + "/" if ok else base + "/login?returnUrl=&loginFailed=true"
+        return Reply(302, None, headers={"Location": location})
 
     # -- root folders ----------------------------------------------------------------
     def root_folder_view(self, item):
