@@ -39,7 +39,8 @@ CATALOG = {
     "lidarr": {"image": "ghcr.io/home-operations/lidarr:2.14.5", "port": 8686, "probe": "/ping",
                "requests": ("50m", "192Mi"), "limits": ("1", "512Mi"), "data": True,
                "credentials": ("api_key", "username", "password"), "env_key": "LIDARR__AUTH__APIKEY"},
-    "bazarr": {"image": "ghcr.io/home-operations/bazarr:1.5.1", "port": 6767, "probe": "/api/system/ping",
+    # Bazarr 1.5.1 has no /api/system/ping (1.5.2 added it); "/" answers 200 without a key (docs/upstream-facts.md).
+    "bazarr": {"image": "ghcr.io/home-operations/bazarr:1.5.1", "port": 6767, "probe": "/",
                "requests": ("25m", "128Mi"), "limits": ("500m", "384Mi"), "data": True,
                "credentials": ("api_key", "username", "password"), "seed": "bazarr"},
     "qbittorrent": {"image": "ghcr.io/home-operations/qbittorrent:5.1.2", "port": 8080,
@@ -346,8 +347,11 @@ def _secret_env(app, key, var):
 SEED_SCRIPTS = {
     # Written once, before the app's first start; an existing file is never touched. Every key is an upstream fact
     # (docs/upstream-facts.md). The seed container mounts the config volume at /config, whatever the app's path.
+    # Bazarr: its key and a form login (the password as Bazarr stores it: the MD5 hex digest); missing keys are
+    # filled with Bazarr's defaults at start.
     "bazarr": ('f=/config/config/config.yaml; [ -e "$f" ] || { mkdir -p /config/config && '
-               'printf "auth:\\n  apikey: %s\\n" "$API_KEY" > "$f"; }'),
+               'printf "auth:\\n  apikey: \\"%s\\"\\n  type: form\\n  username: \\"%s\\"\\n  password: \\"%s\\"\\n" '
+               '"$API_KEY" "$USERNAME" "$PASSWORD_MD5" > "$f"; }'),
     # SABnzbd: the Host check (every name the apps and the ingress use), the download folders on the data volume
     # (not Downloads/ under the config folder) and the web UI's login.
     "sabnzbd": ('f=/config/sabnzbd.ini; [ -e "$f" ] || printf "[misc]\\napi_key = %s\\nhost_whitelist = %s\\n'
@@ -372,6 +376,8 @@ def _seed_container(stack, app):
     if app["kind"] == "qbittorrent":
         env += [_secret_env(app, "username", "USERNAME"), _secret_env(app, "password_pbkdf2", "PASSWORD_PBKDF2"),
                 {"name": "TORRENTS_ROOT", "value": stack["data"]["torrents_root"]}]
+    if app["kind"] == "bazarr":
+        env += [_secret_env(app, "username", "USERNAME"), _secret_env(app, "password_md5", "PASSWORD_MD5")]
     if app["kind"] == "sabnzbd":
         names = [app["name"], "%s.%s" % (app["name"], stack["namespace"]), "%s.%s.svc" % (app["name"], stack["namespace"]),
                  urlsplit(app["url"]).hostname]
@@ -390,7 +396,11 @@ def _seed_container(stack, app):
 def _container(stack, app):
     env = [{"name": "TZ", "value": stack["timezone"]}]
     if app["env_key"]:
-        env.append(_secret_env(app, "api_key", app["env_key"]))
+        # Servarr apps: the API key, and Forms sign-in required from the first start (the default, None, shows
+        # every visitor a setup dialog and the API key); the wiring phase creates the user (servarr_auth).
+        prefix = app["env_key"][:-len("APIKEY")]
+        env += [_secret_env(app, "api_key", app["env_key"]), {"name": prefix + "METHOD", "value": "Forms"},
+                {"name": prefix + "REQUIRED", "value": "Enabled"}]
     if app["kind"] == "seerr":
         # Seerr reads CONFIG_DIRECTORY (default /app/config) and takes API_KEY as its key on every start.
         env += [{"name": "CONFIG_DIRECTORY", "value": app["config_dir"]}, _secret_env(app, "api_key", "API_KEY")]
@@ -814,14 +824,17 @@ def qbittorrent_pbkdf2(password, salt):
     return "@ByteArray(%s:%s)" % (base64.b64encode(salt).decode(), base64.b64encode(key).decode())
 
 
+#: What the seeds need besides an app's credentials, made from them once (the form each app stores).
+DERIVED_CREDENTIALS = {"qbittorrent": ("password_pbkdf2",), "bazarr": ("password_md5",)}
+
+
 def missing_credentials(stack, existing):
     """``{app: [keys]}`` the Secrets lack; ``existing`` is ``{app: {key: value}}`` read back from the cluster."""
     missing = {}
     for app in stack["apps"]:
         have = (existing or {}).get(app["name"]) or {}
         keys = [k for k in app["credentials"] if not have.get(k)]
-        if app["kind"] == "qbittorrent" and not have.get("password_pbkdf2"):
-            keys.append("password_pbkdf2")
+        keys += [k for k in DERIVED_CREDENTIALS.get(app["kind"], ()) if not have.get(k)]
         if keys:
             missing[app["name"]] = keys
     return missing
@@ -845,6 +858,8 @@ def complete_credentials(stack, existing, random_bytes):
                     have[key] = base64.urlsafe_b64encode(random_bytes(18)).decode().rstrip("=")
         if app["kind"] == "qbittorrent" and not have.get("password_pbkdf2"):
             have["password_pbkdf2"] = qbittorrent_pbkdf2(have["password"], random_bytes(16))
+        if app["kind"] == "bazarr" and not have.get("password_md5"):
+            have["password_md5"] = hashlib.md5(have["password"].encode("utf-8")).hexdigest()
         if have:
             out[app["name"]] = have
     return out
