@@ -54,9 +54,10 @@ CATALOG = {
     "flaresolverr": {"image": "ghcr.io/flaresolverr/flaresolverr:v3.3.21", "port": 8191, "probe": "/health",
                      "requests": ("50m", "256Mi"), "limits": ("1", "768Mi"), "data": False, "config": False,
                      "credentials": (), "ingress": False, "controller_calls": False},
+    # Jellyfin's image keeps its cache and transcodes in /cache (JELLYFIN_CACHE_DIR): a scratch volume, not the image.
     "jellyfin": {"image": "docker.io/jellyfin/jellyfin:10.11.11", "port": 8096, "probe": "/health",
                  "requests": ("250m", "512Mi"), "limits": ("3", "2Gi"), "data": True,
-                 "credentials": ("username", "password")},
+                 "credentials": ("username", "password"), "scratch": "/cache"},
     # Seerr keeps settings.json and its database in CONFIG_DIRECTORY, default /app/config (docs/upstream-facts.md).
     "seerr": {"image": "ghcr.io/seerr-team/seerr:v3.1.0", "port": 5055, "probe": "/api/v1/status",
               "requests": ("50m", "192Mi"), "limits": ("500m", "512Mi"), "data": False,
@@ -410,6 +411,8 @@ def _container(stack, app):
         mounts.append({"name": "config", "mountPath": app["config_dir"]})
     if app["data"]:
         mounts.append({"name": "data", "mountPath": stack["data"]["mount"]})
+    if CATALOG[app["kind"]].get("scratch"):
+        mounts.append({"name": "scratch", "mountPath": CATALOG[app["kind"]]["scratch"]})
     container = {"name": app["kind"], "image": app["image"], "imagePullPolicy": "IfNotPresent", "env": env,
                  "securityContext": _security(stack),
                  "resources": {"requests": dict(app["requests"]), "limits": dict(app["limits"])},
@@ -433,6 +436,8 @@ def _pod_spec(stack, app):
         volumes.append({"name": "config", "persistentVolumeClaim": {"claimName": "%s-config" % app["name"]}})
     if app["data"]:
         volumes.append(_data_volume(stack))
+    if CATALOG[app["kind"]].get("scratch"):
+        volumes.append({"name": "scratch", "emptyDir": {}})
     spec = {"securityContext": {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "fsGroup": stack["gid"],
                                 "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
             "containers": [_container(stack, app)], "volumes": volumes, "automountServiceAccountToken": False}
