@@ -122,7 +122,7 @@ class StackLab:
         creds = {}
         for key in ("api_key", "username", "password"):
             value = getattr(double, key, None)
-            if isinstance(value, str):
+            if isinstance(value, str) and value:    # a double without a login has an empty password
                 creds[key] = value
         return creds
 
