@@ -138,12 +138,31 @@ class ApiKeyReconciler(Reconciler):
         return [k for k in (self.session.client.get("/Auth/Keys") or {}).get("Items", [])
                 if (k.get("AppName") or "").lower() == self.name.lower()]
 
+    def _known_key_works(self):
+        """Whether the key the task already knows (``api_key``, kept in the stack's Secret) is still the app's key:
+        then nothing signs in - a re-run sends no request that Jellyfin records."""
+        known = self.params.get("api_key")
+        if not known:
+            return False
+        self.session.authorise(known)
+        resp = self.session.client.request("GET", "/Auth/Keys", expect=(401, 403))
+        if resp.status != 200:
+            return False
+        keys = [k for k in (resp.body or {}).get("Items", []) if (k.get("AppName") or "").lower() == self.name.lower()]
+        if not any(k.get("AccessToken") == known for k in keys):
+            return False
+        self._read = keys
+        return True
+
     def fetch(self):
-        self.session.sign_in()
-        keys = self._keys()
+        self._read = None
+        if not self._known_key_works():
+            self.session.sign_in()
+        keys = self._read if self._read is not None else self._keys()
         if not keys:
             return None
-        self.result["api_key"] = keys[0]["AccessToken"]
+        if not any(k["AccessToken"] == self.params.get("api_key") for k in keys):
+            self.result["api_key"] = keys[0]["AccessToken"]    # the key given is still the key: nothing to return
         return {"name": keys[0]["AppName"], "count": len(keys)}
 
     def build(self, current):

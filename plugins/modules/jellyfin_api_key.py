@@ -9,8 +9,11 @@ module: jellyfin_api_key
 short_description: Ensure a named API key of Jellyfin, and return it
 version_added: 0.1.0
 description:
-  - Signs in as the administrator, finds the API key of the given app name, creates it if there is none, and returns
-    it, so that the other apps (Seerr, Prowlarr...) and modules can use it.
+  - Finds the API key of the given app name, creates it if there is none, and returns it, so that the other apps
+    (Seerr, Prowlarr...) and modules can use it.
+  - With O(api_key) - the key a previous run returned - the module first lists the keys with it; when it is still
+    the key of that name, nothing signs in, so a re-run sends no request Jellyfin records. Otherwise it signs in as
+    the administrator.
   - Jellyfin answers the creation with no body, so the module reads the key back. C(state=absent) revokes every key
     of that name.
 author: Arrkestra engineers (@arrkestra)
@@ -31,7 +34,7 @@ extends_documentation_fragment:
   - arrkestra.homelab.connection.attributes
   - arrkestra.homelab.jellyfin
 notes:
-  - O(admin_user) and O(admin_password) are required; O(api_key) is not used.
+  - O(admin_user) and O(admin_password) are required (the sign-in when O(api_key) is not, or no longer, the key).
   - The key is returned in RV(api_key); register the result with C(no_log) on the task.
 """
 
@@ -48,8 +51,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 api_key:
-  description: The key (absent in check mode when it would be created, and once revoked).
-  returned: when the key exists
+  description:
+    - The key (absent in check mode when it would be created, and once revoked).
+    - Not returned when it is the O(api_key) given (a no_log value would come back censored).
+  returned: when the key exists and is not the one given
   type: str
   sample: 3f1c0d9a6b2e4e0f9a7b5c3d1e2f4a6b
 key:

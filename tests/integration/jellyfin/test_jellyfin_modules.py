@@ -57,6 +57,26 @@ def test_api_key_is_made_once_and_returned(tmp_path, jellyfin):
     assert not playbook.run([gone])["key"]["changed"]
 
 
+def test_a_known_key_needs_no_sign_in(tmp_path, jellyfin):
+    """The wiring phase keeps the key in Jellyfin's Secret: the next run lists the keys with it and signs in no more."""
+    jellyfin.complete_as("admin", PASSWORD)
+    playbook = Playbook(tmp_path)
+    first = playbook.run([{"name": "key", "arrkestra.homelab.jellyfin_api_key": admin(jellyfin, name="arrkestra")}])
+    key = first["key"]["api_key"]
+    jellyfin.reset_log()
+    again = playbook.run([{"name": "key", "arrkestra.homelab.jellyfin_api_key": admin(
+        jellyfin, name="arrkestra", api_key=key)}])["key"]
+    assert not again["changed"] and "api_key" not in again       # still the key given
+    assert jellyfin.log == [("GET", "/Auth/Keys")]            # no POST /Users/AuthenticateByName
+    # A key revoked by hand: the module signs in and finds (or makes) the key again.
+    jellyfin.keys.clear()
+    jellyfin.reset_log()
+    renewed = playbook.run([{"name": "key", "arrkestra.homelab.jellyfin_api_key": admin(
+        jellyfin, name="arrkestra", api_key=key)}])["key"]
+    assert renewed["changed"] and renewed["api_key"] != key
+    assert ("POST", "/Users/AuthenticateByName") in jellyfin.log
+
+
 def test_library_lifecycle_never_makes_movies2(tmp_path, jellyfin):
     jellyfin.complete_as("admin", PASSWORD)
     movies, uhd = tmp_path / "movies", tmp_path / "movies-4k"
