@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 
 from ._http import ApiError
 from ._module import client_from_module, new_module, run
@@ -20,6 +22,7 @@ def connection_spec():
     return {
         "username": {"type": "str", "default": "admin"},
         "password": {"type": "str", "no_log": True, "required": True},
+        "session_cache": {"type": "path", "default": "~/.cache/arrkestra/qbittorrent"},
     }
 
 
@@ -36,7 +39,39 @@ class QBittorrentSession:
         url = module.params["url"].rstrip("/")
         self.client = client or client_from_module(module, "qBittorrent", headers={"Referer": url, "Origin": url})
         self.username = module.params["username"]
-        self._login(module.params["password"])
+        self.cache = _session_file(module.params.get("session_cache"), url, self.username, module.params["password"])
+        if not self._resume():
+            self._login(module.params["password"])
+            self._keep()
+
+    def _resume(self):
+        """Use the session of an earlier sign-in while qBittorrent still knows it: no sign-in request at all."""
+        try:
+            with open(self.cache, encoding="ascii") as handle:
+                session_id = handle.read().strip()
+        except (OSError, TypeError, ValueError):
+            return False
+        if not session_id:
+            return False
+        self.client.cookies.set("SID", session_id)
+        if self.client.request("GET", "/api/v2/app/version", expect=(401, 403)).status == 200:
+            return True
+        self.client.cookies.clear()
+        return False
+
+    def _keep(self):
+        """Keep the session for the next task and the next run: a file only the controller's user can read."""
+        session_id = self.client.cookies.get("SID")
+        if not (self.cache and session_id):
+            return
+        try:
+            os.makedirs(os.path.dirname(self.cache), mode=0o700, exist_ok=True)
+            fd = os.open(self.cache + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(session_id)
+            os.replace(self.cache + ".tmp", self.cache)
+        except OSError:
+            pass    # no cache: the next task signs in again
 
     def _login(self, password):
         resp = self.client.request("POST", "/api/v2/auth/login", data={"username": self.username, "password": password},
@@ -63,6 +98,15 @@ class QBittorrentSession:
 
     def close(self):
         self.client.close()
+
+
+def _session_file(directory, url, username, password):
+    """Where the session of ``username`` at ``url`` is kept (None: not kept); another password, another file, so a
+    wrong password is never hidden behind a session that still works."""
+    if not directory:
+        return None
+    name = hashlib.sha256(("%s\n%s\n%s" % (url, username, password)).encode("utf-8")).hexdigest()[:32]
+    return os.path.join(os.path.expanduser(directory), name)
 
 
 def _norm_path(path):

@@ -57,6 +57,28 @@ def test_category_lifecycle(playbook, qbittorrent, tmp_path):
     assert "radarr-4k" not in categories and "manual" in categories
 
 
+def test_a_kept_session_spares_the_sign_in(playbook, qbittorrent, tmp_path):
+    """The session of a sign-in is kept (0600, per URL, user and password): the next run reuses it, and a session
+    qBittorrent no longer knows (a restart) is replaced by a new sign-in."""
+    import os
+    cache = tmp_path / "sessions"
+    task = {"name": "cat", "arrkestra.homelab.qbittorrent_category": conn(
+        qbittorrent, name="kept", save_path="/data/torrents/kept", session_cache=str(cache))}
+    assert playbook.run([task])["cat"]["changed"]
+    [kept] = list(cache.iterdir())
+    assert oct(kept.stat().st_mode & 0o777) == "0o600" and oct(cache.stat().st_mode & 0o777) == "0o700"
+    session = kept.read_text()
+    assert session and session not in str(playbook.run([task], verbosity=3, raw=True).stdout)
+    assert kept.read_text() == session            # every login makes a new SID: this run made none
+    kept.write_text("stale-session")
+    assert not playbook.run([task])["cat"]["changed"]
+    assert kept.read_text() not in ("stale-session", session)
+    wrong = {"name": "cat", "ignore_errors": True, "arrkestra.homelab.qbittorrent_category": conn(
+        qbittorrent, name="kept", password="not-the-password", session_cache=str(cache))}
+    assert "wrong username or password" in playbook.run([wrong])["cat"]["msg"]
+    assert len(os.listdir(cache)) == 1
+
+
 def test_preferences_only_what_is_named(playbook, qbittorrent):
     before = api(qbittorrent, "/api/v2/app/preferences")
     task = {"name": "prefs", "arrkestra.homelab.qbittorrent_preferences": conn(qbittorrent, preferences={
