@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleFilterError
 

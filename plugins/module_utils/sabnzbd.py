@@ -53,8 +53,8 @@ class SabnzbdSession:
         elif "Hostname verification" in text:
             hint = ("SABnzbd accepts only an IP address, localhost, a name ending in .local or a name in [misc] "
                     "host_whitelist of sabnzbd.ini (comma-separated, compared without the port): add %s there, "
-                    "or use an IP address in `url`." % (self.client.base_url.split("://", 1)[-1].split("/")[0]
-                                                       .rsplit(":", 1)[0]))
+                    "or use an IP address in `url`." % self.client.base_url.split("://", 1)[-1].split("/")[0]
+                    .rsplit(":", 1)[0])
         elif "access denied" in text.lower():
             hint = ("SABnzbd answers only local addresses ([misc] inet_exposure = 0): call it from a private "
                     "address or set local_ranges / inet_exposure in sabnzbd.ini.")

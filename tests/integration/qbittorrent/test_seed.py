@@ -59,7 +59,8 @@ def with_loopback_settings(path, port):
             if match:
                 current = match.group(1)
                 if current not in sections:
-                    sections[current], _ = [], order.append(current)
+                    sections[current] = []
+                    order.append(current)
             elif line.strip() and current is not None:
                 sections[current].append(line)
     extra = dict(LOOPBACK_ONLY)
@@ -67,7 +68,8 @@ def with_loopback_settings(path, port):
     extra["Preferences"] = extra["Preferences"] + ["WebUI\\Port=%d" % port]
     for section, lines in extra.items():
         if section not in sections:
-            sections[section], _ = [], order.append(section)
+            sections[section] = []
+            order.append(section)
         have = set(l.split("=", 1)[0] for l in sections[section])
         sections[section] += [l for l in lines if l.split("=", 1)[0] not in have or l.startswith("WebUI\\Port")]
     with open(path, "w", encoding="utf-8") as handle:
@@ -77,7 +79,7 @@ def with_loopback_settings(path, port):
 @pytest.fixture
 def seeded(tmp_path):
     stack = _stack.build({"apps": {"qbittorrent": {}}})
-    app = next(a for a in stack["apps"] if a["kind"] == "qbittorrent")
+    [app] = [a for a in stack["apps"] if a["kind"] == "qbittorrent"]
     credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
     config = tmp_path / "config"
     config.mkdir()

@@ -39,7 +39,7 @@ def test_seeded_key_and_hosts(seeded):
 
 
 def test_seeded_folders_under_the_usenet_root(seeded):
-    stack, _, _, double = seeded
+    stack, dummy, dummy, double = seeded
     usenet = stack["data"]["usenet_root"]
     assert double.misc.get("download_dir") == usenet + "/incomplete", double.misc
     assert double.misc.get("complete_dir") == usenet + "/complete", double.misc

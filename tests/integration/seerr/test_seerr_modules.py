@@ -72,7 +72,7 @@ def test_setup_once_then_only_the_libraries(tmp_path, stack):
 
 
 def test_a_new_jellyfin_library_keeps_the_enabled_ones(tmp_path, stack):
-    jellyfin, seerr, _ = stack
+    jellyfin, seerr, dummy = stack
     playbook = Playbook(tmp_path)
     playbook.run([setup(jellyfin, seerr, libraries=["Movies", "Shows"])])
     (tmp_path / "Kids").mkdir()

@@ -135,9 +135,9 @@ def test_credentials_are_kept_and_only_missing_ones_made():
     partial = _stack.complete_credentials(stack, {"radarr": {"api_key": "k" * 32}}, random_bytes)
     assert partial["radarr"]["api_key"] == "k" * 32 and partial["radarr"]["password"]   # a Secret of an older run
     assert _stack.missing_credentials(stack, first) == {}
-    assert _stack.missing_credentials(stack, {}) == {"radarr": ["api_key", "username", "password"], "qbittorrent": ["username", "password",
-                                                                                            "password_pbkdf2"],
-                                                     "jellyfin": ["username", "password"]}
+    assert _stack.missing_credentials(stack, {}) == {
+        "radarr": ["api_key", "username", "password"], "qbittorrent": ["username", "password", "password_pbkdf2"],
+        "jellyfin": ["username", "password"]}
 
 
 def test_qbittorrent_hash_matches_what_qbittorrent_checks():
