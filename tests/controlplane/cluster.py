@@ -4,7 +4,13 @@ etcd (Debian's ``etcd-server``), ``kube-apiserver``, ``kube-controller-manager``
 and ``kube-scheduler`` built from Kubernetes' own Go modules (``go.mod`` beside
 this file pins the version), and ``kwok`` simulating one node, so that
 Deployments become Ready without a kubelet. Certificates are made for each run;
-everything listens on 127.0.0.1 only. Builds are cached under
+everything listens on 127.0.0.1 only.
+
+The pods never run, but a test can put something in a pod's place: kube-apiserver
+sends its ``cluster`` traffic (the service and pod proxy) through the HTTP CONNECT
+proxy of ``egress.py`` beside this file, and :func:`route` connects a pod's
+``<podIP>:<port>`` to a test double or a real client on 127.0.0.1 (everything not
+routed is refused, as an unreachable pod is). Builds are cached under
 ``~/.cache/arrkestra/controlplane/<version>/bin``.
 
     python -m tests.controlplane.cluster build | start | stop | status | env
@@ -16,7 +22,9 @@ admin kubeconfig (context ``arrkestra``); the tests get the same through the
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import ipaddress
 import json
 import os
@@ -34,6 +42,7 @@ KWOK_VERSION = "v0.7.0"
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 CONTEXT = "arrkestra"
 NODE = "kwok-node-0"
+PROCESSES = ("etcd", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 
 
 def version():
@@ -247,6 +256,7 @@ def start(timeout=180):
                                "--initial-cluster", "arrkestra=http://127.0.0.1:%d" % etcd_peer,
                                "--unsafe-no-fsync"])
         _save(state)
+        egress_config = _egress(state)
         _spawn(state, "kube-apiserver", [
             os.path.join(binaries, "kube-apiserver"), "--etcd-servers", "http://127.0.0.1:%d" % etcd_port,
             "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(api_port),
@@ -256,7 +266,11 @@ def start(timeout=180):
             "--service-account-key-file", files["sa_pub"], "--service-account-signing-key-file", files["sa_key"],
             "--authorization-mode", "RBAC", "--allow-privileged", "--profiling=false",
             "--enable-priority-and-fairness=false", "--cert-dir", os.path.join(directory, "certs"),
-            "--endpoint-reconciler-type", "none"])
+            "--endpoint-reconciler-type", "none", "--egress-selector-config-file", egress_config,
+            # Debian's etcd (3.4) has no watch progress requests, so a watch-list stream always ends in an
+            # error; kwok's client-go (v0.33) then only re-lists every ~40 s, and each pod took that long to
+            # become Ready. With the server's WatchList off, clients fall back to LIST + WATCH at once.
+            "--feature-gates", "WatchList=false"])
         _save(state)
         api, k8s = _client(kubeconfig)
         _wait("kube-apiserver", lambda: k8s.VersionApi(api).get_code(), timeout, state, "kube-apiserver")
@@ -277,12 +291,7 @@ def start(timeout=180):
             "--node-ip", "10.0.0.1", "--server-address", "127.0.0.1:%d" % _free_port()])
         _save(state)
         core = k8s.CoreV1Api(api)
-        core.create_node({"apiVersion": "v1", "kind": "Node", "metadata": {
-            "name": NODE, "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"kubernetes.io/hostname": NODE, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-                       "type": "kwok"}},
-            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}})
+        core.create_node(_node(NODE))
 
         def node_ready():
             node = core.read_node(NODE)
@@ -301,6 +310,92 @@ def start(timeout=180):
     return state
 
 
+def _socket_path(directory):
+    path = os.path.join(directory, "egress.sock")
+    if len(path) < 100:         # sun_path holds 108 bytes
+        return path
+    import hashlib
+    return "/tmp/arrkestra-egress-%s.sock" % hashlib.sha1(directory.encode()).hexdigest()[:12]
+
+
+def _egress(state):
+    """Start the CONNECT proxy of the pod network; the path of kube-apiserver's egress selector configuration."""
+    directory = state["dir"]
+    state["egress_socket"] = _socket_path(directory)
+    state["routes"] = os.path.join(directory, "routes.json")
+    with open(state["routes"], "w", encoding="utf-8") as handle:
+        json.dump({}, handle)
+    _spawn(state, "egress", [sys.executable, os.path.join(HERE, "egress.py"), state["egress_socket"], state["routes"]])
+    _save(state)
+    _wait("the egress proxy", lambda: os.path.exists(state["egress_socket"]), 30, state, "egress")
+    config = {"apiVersion": "apiserver.k8s.io/v1beta1", "kind": "EgressSelectorConfiguration",
+              "egressSelections": [{"name": "cluster", "connection": {
+                  "proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": state["egress_socket"]}}}}]}
+    path = os.path.join(directory, "egress-selector.yaml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(config, handle, indent=2)   # JSON is YAML
+    return path
+
+
+@contextlib.contextmanager
+def _routes(state):
+    with open(state["routes"] + ".lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(state["routes"], encoding="utf-8") as handle:
+            routes = json.load(handle)
+        yield routes
+        tmp = state["routes"] + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(routes, handle, indent=1, sort_keys=True)
+        os.replace(tmp, state["routes"])
+
+
+def route(state, destination, target):
+    """Connect ``destination`` ("<podIP>:<port>", what the API server dials) to ``target`` ("127.0.0.1:<port>")."""
+    host = target.rpartition(":")[0]
+    if host not in ("127.0.0.1", "localhost"):
+        raise ValueError("route %s -> %s: targets are loopback only" % (destination, target))
+    with _routes(state) as routes:
+        routes[destination] = target
+
+
+def unroute(state, destinations):
+    """Take ``destinations`` out of the pod network again (unroutable: 503, as without the proxy)."""
+    with _routes(state) as routes:
+        for destination in destinations:
+            routes.pop(destination, None)
+
+
+def ensure_node(state, name):
+    """One more kwok node called ``name`` (the nodes of an inventory); True when it was made."""
+    api, k8s = _client(state["kubeconfig"])
+    core = k8s.CoreV1Api(api)
+    try:
+        core.read_node(name)
+        return False
+    except k8s.ApiException as exc:
+        if exc.status != 404:
+            raise
+    core.create_node(_node(name))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        node = core.read_node(name)
+        if any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or ()):
+            core.patch_node(name, {"spec": {"taints": None}})
+            return True
+        time.sleep(0.5)
+    raise RuntimeError("the kwok node %s did not become Ready" % name)
+
+
+def _node(name):
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {
+        "name": name, "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+        "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                   "type": "kwok"}},
+        "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                   "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
+
+
 def _save(state):
     with open(os.path.join(state["dir"], "state.json"), "w", encoding="utf-8") as handle:
         json.dump(state, handle)
@@ -313,8 +408,7 @@ def status():
         return None
     with open(path, encoding="utf-8") as handle:
         state = json.load(handle)
-    names = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-    if not all(_alive(state["pids"].get(n, 0) or 0) for n in names):
+    if not all(_alive(state["pids"].get(n, 0) or 0) for n in PROCESSES):
         return None
     return state
 

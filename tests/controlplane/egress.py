@@ -1,0 +1,126 @@
+"""The pod network of the test control plane: an HTTP CONNECT proxy for kube-apiserver's ``cluster`` egress.
+
+With kwok no pod runs: its pod IPs (10.0.0.0/24) lead nowhere, and the API
+server's service proxy (``/api/v1/namespaces/<ns>/services/<svc>:<port>/proxy``)
+answers 503. cluster.py starts kube-apiserver with ``--egress-selector-config-file``
+sending its ``cluster`` traffic (service and pod proxy, kubelet) through this
+proxy over a Unix socket: kube-apiserver writes ``CONNECT <podIP>:<port>`` (see
+k8s.io/apiserver/pkg/server/egressselector/egress_selector.go, tunnelHTTPConnect),
+and this proxy connects it to what a test put in its place - a test double or a
+real client on 127.0.0.1 - through the routes file::
+
+    {"10.0.0.7:7878": "127.0.0.1:40123", ...}
+
+(read again on every CONNECT; cluster.route() / cluster.unroute() edit it). A
+destination that is not routed is refused (503), so everything else behaves as
+without the proxy. Targets are loopback only: nothing leaves the machine.
+
+    python tests/controlplane/egress.py <socket> <routes.json>
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+
+
+def _read_routes(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}
+
+
+def _pipe(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock, how in ((dst, socket.SHUT_WR), (src, socket.SHUT_RD)):
+            try:
+                sock.shutdown(how)
+            except OSError:
+                pass
+
+
+def _answer(conn, status, reason):
+    length = "" if status == 200 else "Content-Length: 0\r\n"    # a tunnel's 200 has no body length
+    conn.sendall(("HTTP/1.1 %d %s\r\n%s\r\n" % (status, reason, length)).encode("ascii"))
+
+
+def _serve(conn, routes_path, log):
+    try:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = conn.recv(4096)
+            if not data:
+                return
+            head += data
+            if len(head) > 65536:
+                return
+        # kube-apiserver sends the CONNECT head alone and waits for the answer: nothing follows it yet.
+        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = line.split()
+        if len(parts) != 3 or parts[0] != "CONNECT":
+            _answer(conn, 405, "Only CONNECT")
+            return
+        destination = parts[1]
+        target = _read_routes(routes_path).get(destination)
+        host, _, port = (target or "").rpartition(":")
+        if not target or host not in ("127.0.0.1", "localhost", "::1"):
+            log("refused %s (not routed)" % destination)
+            _answer(conn, 503, "No route to %s in the test pod network" % destination)
+            return
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=5)
+        except OSError as exc:
+            log("%s -> %s: %s" % (destination, target, exc))
+            _answer(conn, 502, "Bad Gateway")
+            return
+        upstream.settimeout(None)
+        _answer(conn, 200, "Connection established")
+        log("%s -> %s" % (destination, target))
+        back = threading.Thread(target=_pipe, args=(upstream, conn), daemon=True)
+        back.start()
+        _pipe(conn, upstream)
+        back.join()
+        upstream.close()
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def serve(socket_path, routes_path):
+    if os.path.exists(socket_path):
+        os.remove(socket_path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(socket_path)
+    os.chmod(socket_path, 0o600)
+    server.listen(128)
+    lock = threading.Lock()
+
+    def log(message):
+        with lock:
+            sys.stdout.write(message + "\n")
+            sys.stdout.flush()
+
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    log("listening on %s (routes: %s)" % (socket_path, routes_path))
+    while True:
+        conn, dummy = server.accept()
+        threading.Thread(target=_serve, args=(conn, routes_path, log), daemon=True).start()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], sys.argv[2])
