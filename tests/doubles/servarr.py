@@ -210,6 +210,8 @@ class Unreachable(Exception):
 
 
 def _http(method, url, **kwargs):
+    from tests.doubles import _net  # in-cluster names of the doubles that stand in for pods
+    url, kwargs = _net.resolve(url, kwargs)
     host = urlsplit(url).hostname or ""
     if not is_loopback(host):
         raise Unreachable("%s: name or address not reachable from this app" % host)
