@@ -95,8 +95,11 @@ def wiring_kube_access(kubeconfig, context=None):
 
     Returns ``{"server", "ca_data", "cert_data", "key_data", "ca_file", "cert_file", "key_file"}``
     (PEM text of the ``*-data`` entries, or the files they name). Only client
-    certificates are supported: the service proxy forwards the apps' own
-    ``Authorization`` headers, so a bearer token cannot be used beside them.
+    certificates are supported: the API server takes a bearer token as the
+    controller's own and removes the ``Authorization`` header after
+    authenticating (k8s.io/apiserver pkg/endpoints/filters/authentication.go),
+    so the apps' credentials travel in headers of their own (``X-Api-Key``,
+    ``X-Emby-Authorization``) or cookies.
     """
     kubeconfig = kubeconfig or {}
     name = context or kubeconfig.get("current-context")

@@ -12,6 +12,13 @@ CLIENT_HEADER = 'MediaBrowser Client="Arrkestra", Device="Ansible", DeviceId="ar
 COLLECTION_TYPES = ("movies", "tvshows", "music", "musicvideos", "homevideos", "boxsets", "books", "mixed")
 
 
+def _auth_headers(value):
+    """Jellyfin's client and token, in ``Authorization`` and in ``X-Emby-Authorization``: the Kubernetes API server's
+    service proxy removes ``Authorization`` (it authenticates the controller with it), and Jellyfin 10.11 reads
+    ``X-Emby-Authorization`` when ``Authorization`` is missing (docs/upstream-facts.md)."""
+    return {"Authorization": value, "X-Emby-Authorization": value}
+
+
 def admin_spec():
     return {"admin_user": {"type": "str"}, "admin_password": {"type": "str", "no_log": True}}
 
@@ -28,10 +35,10 @@ class JellyfinSession:
 
     def __init__(self, module, client=None):
         self.module = module
-        self.client = client or client_from_module(module, "Jellyfin", headers={"Authorization": CLIENT_HEADER})
+        self.client = client or client_from_module(module, "Jellyfin", headers=_auth_headers(CLIENT_HEADER))
 
     def authorise(self, token):
-        self.client.headers["Authorization"] = '%s, Token="%s"' % (CLIENT_HEADER, token)
+        self.client.headers.update(_auth_headers('%s, Token="%s"' % (CLIENT_HEADER, token)))
 
     def public_info(self):
         info = self.client.get("/System/Info/Public")

@@ -80,7 +80,10 @@ class JellyfinDouble(DoubleApp):
     # -- auth ---------------------------------------------------------------------
     @staticmethod
     def _token(request):
-        header = request.headers.get("Authorization") or ""
+        # Jellyfin 10.11.11 reads X-Emby-Authorization when Authorization is missing (EnableLegacyAuthorization, on by
+        # default: MediaBrowser.Model/Configuration/ServerConfiguration.cs:290;
+        # Jellyfin.Server.Implementations/Security/AuthorizationContext.cs:229-237).
+        header = request.headers.get("Authorization") or request.headers.get("X-Emby-Authorization") or ""
         found = re.search(r'Token="([^"]*)"', header)
         return found.group(1) if found else request.headers.get("X-Emby-Token")
 
@@ -150,7 +153,10 @@ class JellyfinDouble(DoubleApp):
 
     # -- sign-in and keys ---------------------------------------------------------------
     def authenticate(self, request):
-        header = request.headers.get("Authorization") or ""
+        # Jellyfin 10.11.11 reads X-Emby-Authorization when Authorization is missing (EnableLegacyAuthorization, on by
+        # default: MediaBrowser.Model/Configuration/ServerConfiguration.cs:290;
+        # Jellyfin.Server.Implementations/Security/AuthorizationContext.cs:229-237).
+        header = request.headers.get("Authorization") or request.headers.get("X-Emby-Authorization") or ""
         if not header.startswith("MediaBrowser ") or "Client=" not in header:
             return Reply(400, "Authorization header is missing the MediaBrowser Client, Device, DeviceId, Version.")
         body = request.json or {}
