@@ -47,6 +47,12 @@ def _crds(kinds):
     return out
 
 
+#: The charts' pods meet the restricted Pod Security level the platform gives their namespaces (as cert-manager's and
+#: MetalLB's charts do): a pod made again later - its node gone - is admitted.
+RESTRICTED = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 1000,
+              "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
 def _what_k3s_and_the_charts_bring(api, client, kinds):
     """The CRDs of ``kinds`` and the charts' webhook Deployments."""
     from kubernetes import dynamic
@@ -62,14 +68,15 @@ def _what_k3s_and_the_charts_bring(api, client, kinds):
         except client.ApiException as exc:
             if exc.status != 409:
                 raise
+        body = {"metadata": {"name": name}, "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {
+            "metadata": {"labels": {"app": name}},
+            "spec": {"containers": [{"name": name, "image": "chart/%s:1" % name, "securityContext": RESTRICTED}]}}}}
         try:
-            apps.create_namespaced_deployment(namespace, {
-                "metadata": {"name": name}, "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-                                                     "template": {"metadata": {"labels": {"app": name}}, "spec": {
-                                                         "containers": [{"name": name, "image": "chart/%s:1" % name}]}}}})
+            apps.create_namespaced_deployment(namespace, body)
         except client.ApiException as exc:
             if exc.status != 409:
                 raise
+            apps.patch_namespaced_deployment(name, namespace, body)
 
 
 def _run(controlplane, tmp_path, playbook, variables, check=True):
