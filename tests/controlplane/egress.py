@@ -76,7 +76,7 @@ def _serve(conn, routes_path, log):
             return
         destination = parts[1]
         target = _read_routes(routes_path).get(destination)
-        host, _, port = (target or "").rpartition(":")
+        host, dummy, port = (target or "").rpartition(":")
         if not target or host not in ("127.0.0.1", "localhost", "::1"):
             log("refused %s (not routed)" % destination)
             _answer(conn, 503, "No route to %s in the test pod network" % destination)
