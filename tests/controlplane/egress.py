@@ -28,6 +28,11 @@ import sys
 import threading
 
 
+#: Open tunnels: id -> (destination, target, the API server's side, the stand-in's side).
+TUNNELS = {}
+TUNNELS_LOCK = threading.Lock()
+
+
 def _read_routes(path):
     try:
         with open(path, encoding="utf-8") as handle:
@@ -90,15 +95,36 @@ def _serve(conn, routes_path, log):
         upstream.settimeout(None)
         _answer(conn, 200, "Connection established")
         log("%s -> %s" % (destination, target))
+        with TUNNELS_LOCK:
+            TUNNELS[id(conn)] = (destination, target, conn, upstream)
         back = threading.Thread(target=_pipe, args=(upstream, conn), daemon=True)
         back.start()
         _pipe(conn, upstream)
         back.join()
+        with TUNNELS_LOCK:
+            TUNNELS.pop(id(conn), None)
         upstream.close()
     except OSError:
         pass
     finally:
         conn.close()
+
+
+def _cut_stale_tunnels(routes_path, log):
+    """A pod that is gone takes its connections with it: the API server keeps proxy connections alive and kwok gives
+    a later pod the same IP, so a tunnel whose route changed or went away is closed, never reused."""
+    while True:
+        threading.Event().wait(0.5)
+        routes = _read_routes(routes_path)
+        with TUNNELS_LOCK:
+            stale = [t for t in TUNNELS.values() if routes.get(t[0]) != t[1]]
+        for destination, target, conn, upstream in stale:
+            log("closed %s -> %s (route gone)" % (destination, target))
+            for sock in (conn, upstream):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 def serve(socket_path, routes_path):
@@ -117,6 +143,7 @@ def serve(socket_path, routes_path):
 
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     log("listening on %s (routes: %s)" % (socket_path, routes_path))
+    threading.Thread(target=_cut_stale_tunnels, args=(routes_path, log), daemon=True).start()
     while True:
         conn, dummy = server.accept()
         threading.Thread(target=_serve, args=(conn, routes_path, log), daemon=True).start()
