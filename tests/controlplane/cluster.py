@@ -291,16 +291,7 @@ def start(timeout=180):
             "--node-ip", "10.0.0.1", "--server-address", "127.0.0.1:%d" % _free_port()])
         _save(state)
         core = k8s.CoreV1Api(api)
-        core.create_node(_node(NODE))
-
-        def node_ready():
-            node = core.read_node(NODE)
-            return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or ())
-
-        _wait("the kwok node", node_ready, timeout, state, "kwok")
-        # The not-ready taint the API server puts on a new node is lifted by the node lifecycle
-        # controller, which is off here (kwok's node has no kubelet lease to watch): lift it once.
-        core.patch_node(NODE, {"spec": {"taints": None}})
+        _add_node(core, state, NODE, timeout)
         _wait("the default ServiceAccount", lambda: core.read_namespaced_service_account("default", "default"),
               timeout, state, "kube-controller-manager")
     except BaseException:
@@ -376,15 +367,22 @@ def ensure_node(state, name):
     except k8s.ApiException as exc:
         if exc.status != 404:
             raise
+    _add_node(core, state, name, 60)
+    return True
+
+
+def _add_node(core, state, name, timeout):
+    """A kwok node called ``name``, waited for until Ready, its not-ready taint lifted."""
     core.create_node(_node(name))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def ready():
         node = core.read_node(name)
-        if any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or ()):
-            core.patch_node(name, {"spec": {"taints": None}})
-            return True
-        time.sleep(0.5)
-    raise RuntimeError("the kwok node %s did not become Ready" % name)
+        return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or ())
+
+    _wait("the kwok node %s" % name, ready, timeout, state, "kwok")
+    # The not-ready taint the API server puts on a new node is lifted by the node lifecycle
+    # controller, which is off here (kwok's node has no kubelet lease to watch): lift it once.
+    core.patch_node(name, {"spec": {"taints": None}})
 
 
 def _node(name):

@@ -26,6 +26,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 
 #: Open tunnels: id -> (destination, target, the API server's side, the stand-in's side).
@@ -114,7 +115,7 @@ def _cut_stale_tunnels(routes_path, log):
     """A pod that is gone takes its connections with it: the API server keeps proxy connections alive and kwok gives
     a later pod the same IP, so a tunnel whose route changed or went away is closed, never reused."""
     while True:
-        threading.Event().wait(0.5)
+        time.sleep(0.5)
         routes = _read_routes(routes_path)
         with TUNNELS_LOCK:
             stale = [t for t in TUNNELS.values() if routes.get(t[0]) != t[1]]

@@ -29,11 +29,6 @@ def remove(host, port):
         _ROUTES.pop("%s:%d" % (host.lower(), int(port)), None)
 
 
-def routes():
-    with _LOCK:
-        return dict(_ROUTES)
-
-
 def resolve(url, kwargs=None):
     """``(url, kwargs)`` with the URL's host:port mapped to loopback; ``Host`` stays the cluster name."""
     kwargs = dict(kwargs or {})

@@ -36,6 +36,13 @@ DEFAULT_OPTIONS = {"Enabled": True, "EnableRealtimeMonitor": True, "EnablePhotos
                    "AutomaticRefreshIntervalDays": 0, "PathInfos": []}
 
 
+def _authorization(request):
+    """The client's authorization header: Jellyfin 10.11.11 reads X-Emby-Authorization when Authorization is missing
+    (EnableLegacyAuthorization, on by default: MediaBrowser.Model/Configuration/ServerConfiguration.cs:290;
+    Jellyfin.Server.Implementations/Security/AuthorizationContext.cs:229-237)."""
+    return request.headers.get("Authorization") or request.headers.get("X-Emby-Authorization") or ""
+
+
 class JellyfinDouble(DoubleApp):
     name = "Jellyfin"
     version = "10.11.11"
@@ -80,10 +87,7 @@ class JellyfinDouble(DoubleApp):
     # -- auth ---------------------------------------------------------------------
     @staticmethod
     def _token(request):
-        # Jellyfin 10.11.11 reads X-Emby-Authorization when Authorization is missing (EnableLegacyAuthorization, on by
-        # default: MediaBrowser.Model/Configuration/ServerConfiguration.cs:290;
-        # Jellyfin.Server.Implementations/Security/AuthorizationContext.cs:229-237).
-        header = request.headers.get("Authorization") or request.headers.get("X-Emby-Authorization") or ""
+        header = _authorization(request)
         found = re.search(r'Token="([^"]*)"', header)
         return found.group(1) if found else request.headers.get("X-Emby-Token")
 
@@ -153,10 +157,7 @@ class JellyfinDouble(DoubleApp):
 
     # -- sign-in and keys ---------------------------------------------------------------
     def authenticate(self, request):
-        # Jellyfin 10.11.11 reads X-Emby-Authorization when Authorization is missing (EnableLegacyAuthorization, on by
-        # default: MediaBrowser.Model/Configuration/ServerConfiguration.cs:290;
-        # Jellyfin.Server.Implementations/Security/AuthorizationContext.cs:229-237).
-        header = request.headers.get("Authorization") or request.headers.get("X-Emby-Authorization") or ""
+        header = _authorization(request)
         if not header.startswith("MediaBrowser ") or "Client=" not in header:
             return Reply(400, "Authorization header is missing the MediaBrowser Client, Device, DeviceId, Version.")
         body = request.json or {}

@@ -140,11 +140,9 @@ class QBittorrent(_Client):
             "Connection\\UPnP=false", "Connection\\ResolvePeerCountries=false",
             "Advanced\\trackerEnabled=false", "General\\Locale=en",
             "WebUI\\Address=%s" % LOOPBACK, "WebUI\\Port=%d" % self.port, "WebUI\\UseUPnP=false",
-            "WebUI\\Username=%s" % self.username,
-            "WebUI\\Password_PBKDF2=%s" % qbittorrent_password_hash(self.password),
-            "WebUI\\LocalHostAuth=true", "WebUI\\CSRFProtection=true", "WebUI\\HostHeaderValidation=true",
-            "WebUI\\MaxAuthenticationFailCount=1000", "",
-            "[Application]", "FileLogger\\Enabled=false", "",
+            "WebUI\\LocalHostAuth=true", "WebUI\\MaxAuthenticationFailCount=1000",
+        ] + self.webui_login() + [
+            "", "[Application]", "FileLogger\\Enabled=false", "",
         ]
         with open(os.path.join(conf_dir, "qBittorrent.conf"), "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines))
@@ -153,6 +151,12 @@ class QBittorrent(_Client):
         wait_for(lambda: httpx.get(self.url + "/api/v2/app/webapiVersion", timeout=2).status_code in (200, 403),
                  what="qbittorrent-nox", proc=self.proc, log=self.log)
         return self
+
+    def webui_login(self):
+        """The WebUI login of [Preferences]: the user with a PBKDF2 password; CSRF and Host checks on."""
+        return ["WebUI\\Username=%s" % self.username,
+                "WebUI\\Password_PBKDF2=%s" % qbittorrent_password_hash(self.password),
+                "WebUI\\CSRFProtection=true", "WebUI\\HostHeaderValidation=true"]
 
     def check_login(self, username, password):
         resp = httpx.post(self.url + "/api/v2/auth/login", data={"username": username, "password": password},
@@ -186,6 +190,12 @@ class Transmission(_Client):
         wait_for(lambda: httpx.get(self.url + "/transmission/rpc", timeout=2).status_code in (401, 409),
                  what="transmission-daemon", proc=self.proc, log=self.log)
         return self
+
+    def webui_login(self):
+        """The WebUI login of [Preferences]: the user with a PBKDF2 password; CSRF and Host checks on."""
+        return ["WebUI\\Username=%s" % self.username,
+                "WebUI\\Password_PBKDF2=%s" % qbittorrent_password_hash(self.password),
+                "WebUI\\CSRFProtection=true", "WebUI\\HostHeaderValidation=true"]
 
     def check_login(self, username, password):
         url = self.url + "/transmission/rpc"
@@ -225,6 +235,12 @@ class NZBGet(_Client):
                                    timeout=2).status_code == 200,
                  what="nzbget", proc=self.proc, log=self.log)
         return self
+
+    def webui_login(self):
+        """The WebUI login of [Preferences]: the user with a PBKDF2 password; CSRF and Host checks on."""
+        return ["WebUI\\Username=%s" % self.username,
+                "WebUI\\Password_PBKDF2=%s" % qbittorrent_password_hash(self.password),
+                "WebUI\\CSRFProtection=true", "WebUI\\HostHeaderValidation=true"]
 
     def check_login(self, username, password):
         resp = httpx.post(self.url + "/jsonrpc", json={"method": "version", "params": [], "id": 1},

@@ -37,7 +37,7 @@ from tests.doubles.jellyfin import JellyfinDouble
 from tests.doubles.sabnzbd import SabnzbdDouble
 from tests.doubles.seerr import SeerrDouble
 from tests.doubles.servarr import ServarrDouble
-from tests.lab.clients import LOOPBACK, QBittorrent, free_port, wait_for
+from tests.lab.clients import LOOPBACK, QBittorrent
 
 SERVARR = ("radarr", "sonarr", "lidarr", "prowlarr")
 CLUSTER_DOMAIN = "cluster.local"
@@ -60,44 +60,17 @@ def _double(kind, creds):
 
 
 class SeededQBittorrent(QBittorrent):
-    """qbittorrent-nox with the qBittorrent.conf the apps phase's seed container writes (user, PBKDF2 hash
-    from the app's Secret, host header validation off; CSRF protection left at its default, on), plus
-    what keeps it on loopback and quiet."""
+    """qbittorrent-nox with the WebUI login the apps phase's seed container writes (user, PBKDF2 hash from the app's
+    Secret, host header validation off; CSRF protection left at its default, on), plus what keeps it on loopback and
+    quiet (tests/lab/clients.py)."""
 
     def __init__(self, workdir, username, password_pbkdf2):
         super().__init__(workdir, username=username, password="")
         self.password_pbkdf2 = password_pbkdf2
 
-    def start(self):
-        conf_dir = os.path.join(self.workdir, "profile", "qBittorrent", "config")
-        os.makedirs(conf_dir, exist_ok=True)
-        downloads = os.path.join(self.workdir, "downloads")
-        os.makedirs(downloads, exist_ok=True)
-        lines = [
-            "[LegalNotice]", "Accepted=true", "",
-            "[Preferences]",
-            "WebUI\\Username=%s" % self.username,
-            'WebUI\\Password_PBKDF2="%s"' % self.password_pbkdf2,
-            "WebUI\\HostHeaderValidation=false",
-            # not from the seed: loopback only, nothing that talks to the outside world
-            "WebUI\\Address=%s" % LOOPBACK, "WebUI\\Port=%d" % self.port, "WebUI\\UseUPnP=false",
-            "WebUI\\LocalHostAuth=true", "Connection\\UPnP=false", "Connection\\ResolvePeerCountries=false",
-            "Advanced\\trackerEnabled=false", "General\\Locale=en", "",
-            "[BitTorrent]",
-            "Session\\DHTEnabled=false", "Session\\LSDEnabled=false", "Session\\PeXEnabled=false",
-            "Session\\Interface=lo", "Session\\InterfaceName=lo", "Session\\InterfaceAddress=%s" % LOOPBACK,
-            "Session\\Port=%d" % free_port(), "Session\\DefaultSavePath=%s" % downloads,
-            "Session\\AnonymousModeEnabled=true", "Session\\AddTrackersEnabled=false", "",
-            "[Application]", "FileLogger\\Enabled=false", "",
-        ]
-        with open(os.path.join(conf_dir, "qBittorrent.conf"), "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines))
-        self._spawn(["qbittorrent-nox", "--profile=%s" % os.path.join(self.workdir, "profile"),
-                     "--webui-port=%d" % self.port])
-        import httpx
-        wait_for(lambda: httpx.get(self.url + "/api/v2/app/webapiVersion", timeout=2).status_code in (200, 403),
-                 what="qbittorrent-nox", proc=self.proc, log=self.log)
-        return self
+    def webui_login(self):
+        return ["WebUI\\Username=%s" % self.username, 'WebUI\\Password_PBKDF2="%s"' % self.password_pbkdf2,
+                "WebUI\\HostHeaderValidation=false"]
 
 
 class RecordingRelay:
@@ -242,11 +215,15 @@ class ClusterStack:
                 if entry["destination"]:
                     cluster.unroute(self.state, [entry["destination"]])
                 cluster.route(self.state, destination, "%s:%d" % (LOOPBACK, entry["port"]))
-                for host in ("%s.%s.svc.%s" % (name, self.namespace, CLUSTER_DOMAIN), "%s.%s.svc" % (name, self.namespace),
-                             "%s.%s" % (name, self.namespace), name):
+                for host in self._names(name):
                     _net.add(host, port, entry["port"])
                 entry["destination"], entry["cluster_port"] = destination, port
                 self._event("%s: pod %s routed to 127.0.0.1:%d" % (name, destination, entry["port"]))
+
+    def _names(self, name):
+        """The names other apps reach the instance by in the cluster."""
+        return ("%s.%s.svc.%s" % (name, self.namespace, CLUSTER_DOMAIN), "%s.%s.svc" % (name, self.namespace),
+                "%s.%s" % (name, self.namespace), name)
 
     def _start(self, name, kind, creds):
         if kind == "qbittorrent":
@@ -307,8 +284,7 @@ class ClusterStack:
                 cluster.unroute(self.state, [entry["destination"]])
             port = entry.get("cluster_port")
             if port:
-                for host in ("%s.%s.svc.%s" % (name, self.namespace, CLUSTER_DOMAIN), "%s.%s.svc" % (name, self.namespace),
-                             "%s.%s" % (name, self.namespace), name):
+                for host in self._names(name):
                     _net.remove(host, port)
             if entry["server"] is not None:
                 entry["server"].stop()
