@@ -48,27 +48,30 @@ class QBittorrentSession:
         """Use the session of an earlier sign-in while qBittorrent still knows it: no sign-in request at all."""
         try:
             with open(self.cache, encoding="ascii") as handle:
-                session_id = handle.read().strip()
+                name, dummy, value = handle.read().strip().partition("=")
         except (OSError, TypeError, ValueError):
             return False
-        if not session_id:
+        if not (name and value):
             return False
-        self.client.cookies.set("SID", session_id)
+        self.client.cookies.set(name, value)
         if self.client.request("GET", "/api/v2/app/version", expect=(401, 403)).status == 200:
             return True
         self.client.cookies.clear()
         return False
 
     def _keep(self):
-        """Keep the session for the next task and the next run: a file only the controller's user can read."""
-        session_id = self.client.cookies.get("SID")
-        if not (self.cache and session_id):
+        """Keep the session for the next task and the next run: a file only the controller's user can read.
+
+        The session is the one cookie the sign-in set, whatever its name: ``SID`` by default, or the WebAPI session
+        cookie name of qBittorrent's settings (src/webui/webapplication.cpp:73, 174-182 at release-5.1.2)."""
+        session = [(c.name, c.value) for c in self.client.cookies.jar]
+        if not (self.cache and len(session) == 1):
             return
         try:
             os.makedirs(os.path.dirname(self.cache), mode=0o700, exist_ok=True)
             fd = os.open(self.cache + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="ascii") as handle:
-                handle.write(session_id)
+                handle.write("%s=%s" % session[0])
             os.replace(self.cache + ".tmp", self.cache)
         except OSError:
             pass    # no cache: the next task signs in again
