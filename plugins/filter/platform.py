@@ -63,6 +63,16 @@ def platform_memory(model, nodes):
         raise AnsibleFilterError(str(exc))
 
 
+def existing_cluster_problems(model, cluster_info, storage_classes, crds):
+    """What keeps the cluster the user brings from running the stack: one message per problem ([] if none).
+    ``cluster_info``: a registered ``k8s_cluster_info``; ``storage_classes``, ``crds``: registered ``k8s_info``."""
+    version = (((cluster_info or {}).get("version") or {}).get("server") or {}).get("kubernetes") or {}
+    labels = dict(((c.get("metadata") or {}).get("name"), (c.get("metadata") or {}).get("labels") or {})
+                  for c in (crds or {}).get("resources") or ())
+    return _platform.existing_cluster_problems(model, version.get("gitVersion"),
+                                               (storage_classes or {}).get("resources") or [], labels)
+
+
 def stack_restore_job(model, app, archive=""):
     """The Job that restores the backup ``archive`` (empty: the newest) of instance ``app``."""
     try:
@@ -81,4 +91,5 @@ class FilterModule:
             "platform_secrets": platform_secrets,
             "platform_memory": platform_memory,
             "stack_restore_job": stack_restore_job,
+            "existing_cluster_problems": existing_cluster_problems,
         }

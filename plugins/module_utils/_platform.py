@@ -20,6 +20,7 @@ import base64
 import copy
 import ipaddress
 import json
+import re
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
 
@@ -73,12 +74,18 @@ DEFAULTS = {
     "backups": {"enabled": False, "schedule": "30 3 * * *", "keep": 7, "dir": "backups"},
     "network_policies": {"enabled": True, "allow_cidrs": []},
     "cluster_cidrs": None,
+    "helm_controller": None,
 }
 #: Inventory variables whose values are secrets: never in the model, only in :func:`secret_objects`.
 SECRET_OPTIONS = {"certificates": ("cloudflare_api_token",), "monitoring": ("grafana_admin_password",),
                   "vpn": ("credentials",)}
-#: Pod and service networks of each distribution's defaults.
-CLUSTER_CIDRS = {"k3s": ["10.42.0.0/16", "10.43.0.0/16"], "talos": ["10.244.0.0/16", "10.96.0.0/12"]}
+#: Pod and service networks of each distribution's defaults (a cluster the user brings has none we could know).
+CLUSTER_CIDRS = {"k3s": ["10.42.0.0/16", "10.43.0.0/16"], "talos": ["10.244.0.0/16", "10.96.0.0/12"], "existing": []}
+#: The HelmChart CRD of helm-controller, through which the platform installs its charts.
+HELM_CRD = "helmcharts.helm.cattle.io"
+#: The oldest Kubernetes an existing cluster may run: the VPN's gluetun is a native sidecar (an init container
+#: with restartPolicy Always), on by default since 1.29 (KEP-753, feature gate SidecarContainers beta).
+MIN_KUBERNETES = (1, 29)
 VPN_REQUIRED = {"wireguard": ("WIREGUARD_PRIVATE_KEY",), "openvpn": ("OPENVPN_USER", "OPENVPN_PASSWORD")}
 #: gluetun v3.40.0's default server port per provider: (OpenVPN TCP, OpenVPN UDP, WireGuard), None where the provider
 #: does not offer it (internal/provider/<provider>/connection.go; docs/upstream-facts.md). The killswitch policy opens
@@ -147,7 +154,8 @@ def _pool_range(value):
 
 
 def _load_balancer(lb, distribution):
-    lb["type"] = lb["type"] or ("servicelb" if distribution == "k3s" else "metallb")
+    # A cluster the user brings has its own way (a cloud's, MetalLB already there): none unless told.
+    lb["type"] = lb["type"] or {"k3s": "servicelb", "talos": "metallb"}.get(distribution, "none")
     if lb["type"] not in ("metallb", "servicelb", "none"):
         raise PlatformError("arrkestra_load_balancer.type must be metallb, servicelb or none, not %r" % lb["type"])
     if lb["type"] == "servicelb" and distribution != "k3s":
@@ -174,6 +182,71 @@ def _load_balancer(lb, distribution):
     return lb
 
 
+def _helm_controller_choice(given, distribution):
+    """Whether the platform installs helm-controller: Talos has none, k3s has its own, and a cluster the user
+    brings has one only if they say so (k3s, RKE2: ``arrkestra_helm_controller: false``)."""
+    if distribution == "k3s":
+        if given:
+            raise PlatformError("arrkestra_helm_controller: k3s runs its own helm-controller; a second one would "
+                                "install every chart twice. Leave arrkestra_helm_controller unset on k3s")
+        return False
+    if distribution == "talos":
+        return True
+    if given is None:
+        return True
+    if not isinstance(given, bool):
+        raise PlatformError("arrkestra_helm_controller must be true or false, not %r" % (given,))
+    return given
+
+
+def needs_helm_crd(platform):
+    """Whether the platform installs or configures a chart (through helm-controller's HelmChart objects)."""
+    return bool(platform["load_balancer"]["type"] == "metallb" or platform["ingress"]["enabled"]
+                or platform["storage"]["nfs_csi"] or platform["monitoring"]["enabled"]
+                or platform["certificates"]["enabled"])
+
+
+def existing_cluster_problems(stack, version, storage_classes, crds):
+    """What keeps a cluster the user brings (``arrkestra_distribution: existing``) from running the stack, one
+    message per problem naming what to fix ([] when nothing does).
+
+    ``version``: the API server's ``gitVersion`` (v1.34.4, v1.31.6+k3s1...); ``storage_classes``: the
+    StorageClass objects; ``crds``: ``{name: labels}`` of the CustomResourceDefinitions that matter here."""
+    platform, problems = stack["platform"], []
+    match = re.match(r"^v?(\d+)\.(\d+)", str(version or ""))
+    if not match:
+        problems.append("The API server gave no Kubernetes version (%r): is arrkestra_kubeconfig a Kubernetes "
+                        "cluster?" % (version,))
+    elif (int(match.group(1)), int(match.group(2))) < MIN_KUBERNETES:
+        problems.append("The cluster runs Kubernetes %s; the stack needs %d.%d or later (the VPN's gluetun runs as "
+                        "a native sidecar). Upgrade the cluster." % (version, MIN_KUBERNETES[0], MIN_KUBERNETES[1]))
+    names = [(sc.get("metadata") or {}).get("name") for sc in storage_classes or ()]
+    defaults = [(sc.get("metadata") or {}).get("name") for sc in storage_classes or ()
+                if ((sc.get("metadata") or {}).get("annotations") or {}).get(
+                    "storageclass.kubernetes.io/is-default-class") == "true"]
+    wanted = stack["config_storage_class"]
+    if wanted and wanted not in names:
+        problems.append("arrkestra_config_storage_class is %s, and the cluster has no such StorageClass (it has: %s). "
+                        "Name one of them, or leave arrkestra_config_storage_class empty to use the cluster's default."
+                        % (wanted, ", ".join(sorted(n for n in names if n)) or "none"))
+    if not wanted and not defaults:
+        problems.append("arrkestra_config_storage_class is empty (the cluster's default StorageClass), and the cluster "
+                        "has no default StorageClass. Name one (%s), or mark one as the default."
+                        % (", ".join(sorted(n for n in names if n)) or "it has none: install a provisioner"))
+    helm = crds.get(HELM_CRD) if crds else None
+    ours = helm is not None and (helm or {}).get("app.kubernetes.io/part-of") == "arrkestra"
+    if platform["helm_charts"]:
+        if platform["helm_controller"] and helm is not None and not ours:
+            problems.append("The cluster already runs a helm-controller (the CRD %s is there and not ours: k3s or "
+                            "RKE2?). Set arrkestra_helm_controller: false so that the platform uses it." % HELM_CRD)
+        if not platform["helm_controller"] and helm is None:
+            problems.append("arrkestra_helm_controller is false, but the cluster has no helm-controller (no CRD %s) to "
+                            "install the platform's charts. Set arrkestra_helm_controller: true, or turn off what needs "
+                            "a chart (arrkestra_ingress.enabled, arrkestra_certificates.enabled, arrkestra_monitoring, "
+                            "arrkestra_storage.nfs_csi, arrkestra_load_balancer.type metallb)." % HELM_CRD)
+    return problems
+
+
 def settings(variables, stack_settings):
     """The platform settings of the inventory (``variables`` without the ``arrkestra_`` prefix).
 
@@ -182,7 +255,7 @@ def settings(variables, stack_settings):
     variables = dict(variables or {})
     distribution = variables.get("distribution") or DEFAULTS["distribution"]
     if distribution not in CLUSTER_CIDRS:
-        raise PlatformError("arrkestra_distribution must be k3s or talos, not %r" % distribution)
+        raise PlatformError("arrkestra_distribution must be k3s, talos or existing, not %r" % distribution)
     out = {"distribution": distribution}
     for name in ("load_balancer", "ingress", "certificates", "storage", "monitoring", "vpn", "backups",
                  "network_policies"):
@@ -191,8 +264,13 @@ def settings(variables, stack_settings):
             out[name][key] = bool(out[name][key])
     out["cluster_cidrs"] = [str(n) for n in _networks(variables.get("cluster_cidrs") or CLUSTER_CIDRS[distribution],
                                                       "arrkestra_cluster_cidrs")]
+    if out["vpn"]["enabled"] and not out["cluster_cidrs"]:
+        raise PlatformError("arrkestra_vpn is on and arrkestra_distribution is existing: give arrkestra_cluster_cidrs, "
+                            "the pod and service networks of your cluster (like [10.244.0.0/16, 10.96.0.0/12]); the "
+                            "VPN's killswitch lets the download clients reach only them besides the tunnel")
     out["load_balancer"] = _load_balancer(out["load_balancer"], distribution)
     out["ingress"]["namespace"] = "kube-system" if distribution == "k3s" else "traefik"
+    out["helm_controller"] = _helm_controller_choice(variables.get("helm_controller"), distribution)
 
     certs = out["certificates"]
     if certs["issuer"] not in ("selfsigned", "letsencrypt"):
@@ -277,6 +355,7 @@ def settings(variables, stack_settings):
                             "backups), not %r" % backups["dir"])
     out["network_policies"]["allow_cidrs"] = [
         str(n) for n in _networks(out["network_policies"]["allow_cidrs"], "arrkestra_network_policies.allow_cidrs")]
+    out["helm_charts"] = needs_helm_crd(out)
     return out
 
 
@@ -350,7 +429,7 @@ def _resources(cpu, memory, cpu_limit, memory_limit):
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
 
-def _helm_controller():
+def _helm_controller(stack):
     """What k3s has built in and Talos lacks: the HelmChart CRDs and the controller that installs them."""
     def crd(kind, plural, spec_properties):
         return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
@@ -385,7 +464,7 @@ def _helm_controller():
              "spec": {"serviceAccountName": "helm-controller", "priorityClassName": "system-cluster-critical",
                       "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
                                        "effect": "NoSchedule"}],
-                      "containers": [{"name": "helm-controller", "image": HELM_CONTROLLER_IMAGE,
+                      "containers": [{"name": "helm-controller", "image": stack["images"]["helm_controller"],
                                       "command": ["helm-controller"],
                                       "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
                                       "securityContext": security,
@@ -546,9 +625,7 @@ def _monitoring(stack):
         "prometheus": {"prometheusSpec": {
             "retention": monitoring["retention"], "resources": _resources("100m", "320Mi", "1", "1Gi"),
             "serviceMonitorSelectorNilUsesHelmValues": False, "ruleSelectorNilUsesHelmValues": False,
-            "storageSpec": {"volumeClaimTemplate": {"spec": {
-                "storageClassName": stack["config_storage_class"], "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": monitoring["storage_size"]}}}}}}},
+            "storageSpec": {"volumeClaimTemplate": {"spec": _stack.storage_claim_spec(stack, monitoring["storage_size"])}}}},
         "grafana": {"admin": {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"},
                     "resources": _resources("25m", "128Mi", "500m", "256Mi"), "ingress": grafana_ingress,
                     "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
@@ -568,8 +645,8 @@ def objects(stack):
     """The cluster-wide objects of the platform, in the order to apply them (see :func:`chart_objects`)."""
     platform = stack["platform"]
     out = []
-    if platform["distribution"] == "talos":
-        out += _helm_controller()
+    if platform["helm_controller"]:
+        out += _helm_controller(stack)
     out.append(_stack.namespace_object(stack))
     if platform["load_balancer"]["type"] == "metallb":
         out += _metallb(platform)

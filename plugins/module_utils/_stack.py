@@ -101,6 +101,8 @@ DEFAULTS = {
     # How the controller reaches the apps: through the Kubernetes API server's service proxy (only the kubeconfig is
     # needed: no DNS, no trust in the cluster's CA) or "direct" at each app's hostname or controller_url.
     "controller_access": "apiserver_proxy",
+    # Replacements for the images of the collection's own containers (a private registry, a mirror).
+    "images": {},
 }
 #: arrkestra_* variables that other phases read and the stack model does not.
 NOT_STACK_VARIABLES = ("kubeconfig", "kube_context", "reset_confirm", "reset_answer", "node_timeout")
@@ -164,7 +166,37 @@ def _settings(variables):
                          % (" or ".join(CONTROLLER_ACCESS), settings["controller_access"]))
     if not NAME_RE.match(str(settings["namespace"])):
         raise StackError("arrkestra_namespace %r is not a valid namespace name" % settings["namespace"])
+    settings["images"] = _images(settings["images"])
     return settings
+
+
+def support_images():
+    """The images of the collection's own containers, by the name ``arrkestra_images`` replaces them with."""
+    platform = _platform()
+    return {"helper": HELPER_IMAGE, "sqlite": platform.SQLITE_IMAGE, "exportarr": platform.EXPORTARR_IMAGE,
+            "gluetun": platform.GLUETUN_IMAGE, "helm_controller": platform.HELM_CONTROLLER_IMAGE}
+
+
+def _pinned(image):
+    tag = (image or "").rsplit("/", 1)[-1]
+    return bool(image) and bool(TAG_RE.match(image)) and (":" in tag or "@" in tag) and not tag.endswith(":latest")
+
+
+def _images(given):
+    """``arrkestra_images`` over :func:`support_images`: every name known, every image pinned."""
+    if not isinstance(given, dict):
+        raise StackError("arrkestra_images must be a mapping of name to image (names: %s)"
+                         % ", ".join(sorted(support_images())))
+    images = support_images()
+    unknown = sorted(set(given) - set(images))
+    if unknown:
+        raise StackError("arrkestra_images: unknown name(s) %s (known: %s; the apps' images are "
+                         "arrkestra_apps.<name>.image)" % (", ".join(unknown), ", ".join(sorted(images))))
+    for name, image in given.items():
+        if not _pinned(image):
+            raise StackError("arrkestra_images.%s %r must name a pinned tag or digest (never latest)" % (name, image))
+        images[name] = image
+    return images
 
 
 def _app(name, given, settings):
@@ -186,8 +218,7 @@ def _app(name, given, settings):
         raise StackError("arrkestra_apps.%s: %s is not deployed by the collection (external); give its `url` (as "
                          "the apps reach it) and `controller_url` to wire it" % (name, kind))
     image = given.get("image") or entry["image"]
-    tag = (image or "").rsplit("/", 1)[-1]
-    if not external and (not TAG_RE.match(image) or (":" not in tag and "@" not in tag) or tag.endswith(":latest")):
+    if not external and not _pinned(image):
         raise StackError("arrkestra_apps.%s.image %r must name a pinned tag or digest (never latest)" % (name, image))
     port = int(given.get("port") or entry["port"] or 0)
     namespace, domain = settings["namespace"], settings["domain"]
@@ -283,6 +314,7 @@ def build(variables):
         "gid": int(settings["gid"]), "timezone": settings["timezone"],
         "config_storage_class": settings["config_storage_class"], "ingress_class": settings["ingress_class"],
         "tls_secret": settings["tls_secret"], "kubernetes_version": str(settings["kubernetes_version"]),
+        "images": settings["images"],
         "data": dict(data, mount=mount, media_root=mount + "/media", torrents_root=mount + "/torrents",
                      usenet_root=mount + "/usenet"),
         "apps": apps,
@@ -388,7 +420,7 @@ def _seed_container(stack, app):
                 {"name": "DOWNLOAD_DIR", "value": stack["data"]["usenet_root"] + "/incomplete"},
                 {"name": "COMPLETE_DIR", "value": stack["data"]["usenet_root"] + "/complete"},
                 _secret_env(app, "username", "USERNAME"), _secret_env(app, "password", "PASSWORD")]
-    return {"name": "seed-config", "image": HELPER_IMAGE, "command": ["sh", "-c", SEED_SCRIPTS[app["seed"]]],
+    return {"name": "seed-config", "image": stack["images"]["helper"], "command": ["sh", "-c", SEED_SCRIPTS[app["seed"]]],
             "env": env, "securityContext": _security(stack),
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}},
             "volumeMounts": [{"name": "config", "mountPath": "/config"}]}
@@ -462,7 +494,7 @@ def _metrics(stack, app):
 
 def _exportarr_container(stack, app):
     platform = _platform()
-    return {"name": "exportarr", "image": platform.EXPORTARR_IMAGE, "imagePullPolicy": "IfNotPresent",
+    return {"name": "exportarr", "image": stack["images"]["exportarr"], "imagePullPolicy": "IfNotPresent",
             "args": [app["kind"]],
             "env": [{"name": "PORT", "value": str(platform.EXPORTARR_PORT)},
                     {"name": "URL", "value": "http://localhost:%d" % app["port"]},
@@ -483,7 +515,7 @@ def _gluetun_container(stack, app):
            {"name": "FIREWALL_OUTBOUND_SUBNETS", "value": ",".join(stack["platform"]["cluster_cidrs"])},
            {"name": "HEALTH_SERVER_ADDRESS", "value": "127.0.0.1:9999"}]
     env += [{"name": k, "value": v} for k, v in sorted(vpn["settings"].items())]
-    return {"name": "gluetun", "image": platform.GLUETUN_IMAGE, "imagePullPolicy": "IfNotPresent",
+    return {"name": "gluetun", "image": stack["images"]["gluetun"], "imagePullPolicy": "IfNotPresent",
             "restartPolicy": "Always", "env": env, "envFrom": [{"secretRef": {"name": "vpn-credentials"}}],
             # gluetun sets up the tunnel and its firewall: root with NET_ADMIN, nothing more.
             "securityContext": {"runAsUser": 0, "runAsGroup": 0, "runAsNonRoot": False, "allowPrivilegeEscalation": False,
@@ -579,7 +611,7 @@ def _backup_pod(stack, app, command):
             "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
                      "securityContext": {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "fsGroup": stack["gid"],
                                          "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-                     "containers": [{"name": "backup", "image": _platform().SQLITE_IMAGE, "imagePullPolicy": "IfNotPresent",
+                     "containers": [{"name": "backup", "image": stack["images"]["sqlite"], "imagePullPolicy": "IfNotPresent",
                                      "command": command, "env": env, "securityContext": _security(stack),
                                      "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
                                                    "limits": {"cpu": "500m", "memory": "256Mi"}},
@@ -612,6 +644,14 @@ def restore_job(stack, name, archive=""):
             "spec": {"backoffLimit": 0, "ttlSecondsAfterFinished": 3600, "template": pod}}
 
 
+def storage_claim_spec(stack, size):
+    """A node-local volume claim of the config storage class (the cluster's default when it is empty)."""
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if stack["config_storage_class"]:
+        spec["storageClassName"] = stack["config_storage_class"]
+    return spec
+
+
 def app_objects(stack, app, callers_of=None):
     """The objects of one app: config volume, Deployment (or CronJob), Service, Ingress, policy, backup.
     ``callers_of``: :func:`callers` of the stack, when the caller has it already."""
@@ -620,8 +660,7 @@ def app_objects(stack, app, callers_of=None):
     out = []
     if app["config"]:
         out.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(name + "-config", ns, app, "config"),
-                    "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": stack["config_storage_class"],
-                             "resources": {"requests": {"storage": app["config_size"]}}}})
+                    "spec": storage_claim_spec(stack, app["config_size"])})
     pod = {"metadata": {"labels": _labels(app)}, "spec": _pod_spec(stack, app)}
     if app["cronjob"]:
         pod["spec"]["restartPolicy"] = "OnFailure"
@@ -743,7 +782,7 @@ def objects(stack):
     layout = {"restartPolicy": "OnFailure", "automountServiceAccountToken": False,
               "securityContext": {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "fsGroup": stack["gid"],
                                   "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-              "containers": [{"name": "layout", "image": HELPER_IMAGE, "command": ["mkdir", "-p"] + sorted(set(folders)),
+              "containers": [{"name": "layout", "image": stack["images"]["helper"], "command": ["mkdir", "-p"] + sorted(set(folders)),
                               "securityContext": _security(stack),
                               "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
                                             "limits": {"cpu": "100m", "memory": "32Mi"}},

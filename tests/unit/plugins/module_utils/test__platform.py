@@ -75,7 +75,7 @@ def test_metallb_is_the_default_on_talos_and_needs_a_pool():
     ({"backups": {"dir": "/mnt/backups"}}, "relative to it"),
     ({"monitoring": {"colour": "blue"}}, "arrkestra_monitoring: unknown option(s) colour"),
     ({"network_policies": {"allow_cidrs": ["lan"]}}, "'lan' is not a network"),
-    ({"distribution": "k8s"}, "must be k3s or talos"),
+    ({"distribution": "k8s"}, "must be k3s, talos or existing"),
 ])
 def test_bad_input_names_the_variable_to_fix(variables, message):
     with pytest.raises(_stack.StackError) as raised:
@@ -220,3 +220,104 @@ def test_vpn_ports_gluetun_would_refuse(vpn, message):
         _stack.build({"vpn": dict({"enabled": True, "credentials": {"WIREGUARD_PRIVATE_KEY": "k"},
                                    "endpoints": ["198.51.100.0/24"]}, **vpn)})
     assert message in str(err.value)
+
+
+# -- a cluster the user brings (arrkestra_distribution: existing) -----------------------------------
+def _classes(*names, default=None):
+    return [{"metadata": {"name": n, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}
+                          if n == default else {}}} for n in names]
+
+
+def test_existing_installs_helm_controller_and_traefik_and_no_load_balancer():
+    stack = _stack.build({"distribution": "existing"})
+    platform = stack["platform"]
+    assert platform["load_balancer"]["type"] == "none" and platform["cluster_cidrs"] == []
+    assert platform["helm_controller"] is True and platform["ingress"]["namespace"] == "traefik"
+    names = kinds(_platform.objects(stack))
+    assert names.index("CustomResourceDefinition/helmcharts.helm.cattle.io") < names.index("HelmChart/traefik")
+    stack = _stack.build({"distribution": "existing", "helm_controller": False})
+    assert not [n for n in kinds(_platform.objects(stack)) if n.startswith(("CustomResourceDefinition/",
+                                                                            "Deployment/helm-controller"))]
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"distribution": "k3s", "helm_controller": True}, "k3s runs its own helm-controller"),
+    ({"distribution": "existing", "helm_controller": "yes"}, "arrkestra_helm_controller must be true or false"),
+    ({"distribution": "existing", "vpn": VPN}, "give arrkestra_cluster_cidrs"),
+])
+def test_existing_bad_input_names_the_variable(variables, message):
+    with pytest.raises(_stack.StackError) as raised:
+        _stack.build(variables)
+    assert message in str(raised.value)
+
+
+def test_existing_cluster_that_fits_has_no_problem():
+    stack = _stack.build({"distribution": "existing"})
+    assert _platform.existing_cluster_problems(stack, "v1.34.4", _classes("local-path", default="local-path"), {}) == []
+    ours = {_platform.HELM_CRD: {"app.kubernetes.io/part-of": "arrkestra"}}
+    assert _platform.existing_cluster_problems(stack, "v1.31.6+k3s1", _classes("local-path"), ours) == []
+    stack = _stack.build({"distribution": "existing", "helm_controller": False, "config_storage_class": ""})
+    assert _platform.existing_cluster_problems(stack, "v1.29.0", _classes("standard", default="standard"),
+                                               {_platform.HELM_CRD: {}}) == []
+
+
+def test_existing_cluster_problems_name_what_to_fix():
+    stack = _stack.build({"distribution": "existing"})
+    problems = _platform.existing_cluster_problems(stack, "v1.28.9", _classes("standard"), {_platform.HELM_CRD: {}})
+    assert len(problems) == 3
+    assert "Kubernetes v1.28.9; the stack needs 1.29" in problems[0]
+    assert "arrkestra_config_storage_class is local-path" in problems[1] and "standard" in problems[1]
+    assert "arrkestra_helm_controller: false" in problems[2]
+    stack = _stack.build({"distribution": "existing", "helm_controller": False, "config_storage_class": ""})
+    problems = _platform.existing_cluster_problems(stack, None, [], {})
+    assert "no Kubernetes version" in problems[0]
+    assert "no default StorageClass" in problems[1] and "install a provisioner" in problems[1]
+    assert "arrkestra_helm_controller is false" in problems[2]
+    # Nothing needs a chart: no helm-controller needed either.
+    bare = {"ingress": {"enabled": False}, "certificates": {"enabled": False}, "helm_controller": False}
+    stack = _stack.build(dict(bare, distribution="existing"))
+    assert _platform.existing_cluster_problems(stack, "v1.34.0", _classes("local-path"), {}) == []
+
+
+def test_empty_config_storage_class_is_the_clusters_default():
+    stack = _stack.build({"distribution": "existing", "config_storage_class": ""})
+    claims = [o for a in stack["apps"] for o in _stack.app_objects(stack, a) if o["kind"] == "PersistentVolumeClaim"]
+    assert claims and all("storageClassName" not in c["spec"] for c in claims)
+
+
+def test_images_of_the_collections_own_containers_can_be_replaced():
+    images = {"helper": "registry.lan/busybox:1.37.0", "sqlite": "registry.lan/sqlite3:3.47.2",
+              "gluetun": "registry.lan/gluetun:v3.40.0", "exportarr": "registry.lan/exportarr:v2.3.0",
+              "helm_controller": "registry.lan/helm-controller:v0.16.5"}
+    stack = _stack.build({"distribution": "talos", "images": images, "vpn": VPN, "monitoring": {"enabled": True},
+                          "backups": {"enabled": True},
+                          "load_balancer": METALLB})
+    everything = _platform.objects(stack) + _stack.objects(stack)
+    used = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("image"), str):
+                used.add(node["image"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(everything)
+    catalog = set(a["image"] for a in stack["apps"])
+    assert set(_stack.support_images().values()).isdisjoint(used)
+    assert used - catalog <= set(images.values())
+    assert {"registry.lan/sqlite3:3.47.2", "registry.lan/gluetun:v3.40.0", "registry.lan/helm-controller:v0.16.5",
+            "registry.lan/exportarr:v2.3.0", "registry.lan/busybox:1.37.0"} <= used
+
+
+@pytest.mark.parametrize("images, message", [
+    ({"busybox": "x/busybox:1"}, "arrkestra_images: unknown name(s) busybox"),
+    ({"helper": "x/busybox:latest"}, "arrkestra_images.helper 'x/busybox:latest' must name a pinned tag"),
+    (["x/busybox:1"], "arrkestra_images must be a mapping"),
+])
+def test_bad_images_name_the_variable(images, message):
+    with pytest.raises(_stack.StackError) as raised:
+        _stack.build({"images": images})
+    assert message in str(raised.value)
