@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -369,6 +370,18 @@ def _security(stack):
             "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+def _layout_script(stack):
+    """``mkdir -p`` of the data tree's folders (the arguments), or a log line saying what to fix: the tree's
+    top must be writable by the apps' user, which only whoever makes it can do (the nodes phase on k3s)."""
+    data = stack["data"]
+    where = {"hostpath": "the host folder %s on the node" % data["path"],
+             "nfs": "the NFS export %s:%s" % (data["server"], data["export"])}.get(
+                 data["type"], "the volume of the claim %s" % (data.get("claim") or "arrkestra-data"))
+    return ('mkdir -p "$@" && exit 0; echo "arrkestra: the apps (uid %d, gid %d: arrkestra_uid, arrkestra_gid) '
+            'cannot write into %s; make it owned by %d:%d (chown %d:%d), then the Job retries" >&2; exit 1'
+            % (stack["uid"], stack["gid"], where, stack["uid"], stack["gid"], stack["uid"], stack["gid"]))
+
+
 def _data_volume(stack):
     return {"name": "data", "persistentVolumeClaim": {"claimName": stack["data"].get("claim") or "arrkestra-data"}}
 
@@ -572,7 +585,9 @@ def _network_policy(stack, app, callers_of):
     if _metrics(stack, app):
         rules.append({"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
                       "ports": [{"port": _platform().EXPORTARR_PORT, "protocol": "TCP"}]})
-    spec = {"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"], "ingress": rules}
+    spec = {"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"]}
+    if rules:   # none: nobody may call it. The API server drops an empty list, and an applied one would differ.
+        spec["ingress"] = rules
     if app["name"] in _platform().vpn_apps(stack):
         # The second layer of the killswitch: outside the tunnel, the pod reaches only the VPN server and the
         # cluster DNS, whatever happens inside it.
@@ -782,13 +797,16 @@ def objects(stack):
     layout = {"restartPolicy": "OnFailure", "automountServiceAccountToken": False,
               "securityContext": {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "fsGroup": stack["gid"],
                                   "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-              "containers": [{"name": "layout", "image": stack["images"]["helper"], "command": ["mkdir", "-p"] + sorted(set(folders)),
+              "containers": [{"name": "layout", "image": stack["images"]["helper"],
+                              "command": ["sh", "-c", _layout_script(stack), "arrkestra-data-layout"],
+                              "args": sorted(set(folders)),
                               "securityContext": _security(stack),
                               "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
                                             "limits": {"cpu": "100m", "memory": "32Mi"}},
                               "volumeMounts": [{"name": "data", "mountPath": data["mount"]}]}],
               "volumes": [_data_volume(stack)]}
-    digest = hashlib.sha256(" ".join(sorted(set(folders))).encode()).hexdigest()[:8]
+    # A Job's pod template cannot change: a new layout (or script) is a new Job.
+    digest = hashlib.sha256(json.dumps(layout["containers"][0], sort_keys=True).encode()).hexdigest()[:8]
     out.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta("arrkestra-data-layout-" + digest, ns,
                                                                            component="data"),
                 "spec": {"backoffLimit": 3, "ttlSecondsAfterFinished": 86400,

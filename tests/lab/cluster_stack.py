@@ -245,12 +245,12 @@ class ClusterStack:
         for job in self.batch.list_namespaced_job(self.namespace).items:
             if job.metadata.name in self.layouts or not job.metadata.name.startswith("arrkestra-data-layout-"):
                 continue
-            command = job.spec.template.spec.containers[0].command
-            if command[:2] == ["mkdir", "-p"]:
-                for folder in command[2:]:
+            container = job.spec.template.spec.containers[0]
+            if container.command[-1] == "arrkestra-data-layout":      # sh -c 'mkdir -p "$@" ...' $0 folders...
+                for folder in container.args:
                     if not folder.startswith(self.workdir) and not folder.startswith("/tmp/"):
                         raise AssertionError("data layout outside the test's directory: %s" % folder)
-                subprocess.run(command, check=True)
+                subprocess.run(["mkdir", "-p"] + container.args, check=True)
             self.layouts.add(job.metadata.name)
             self._event("data layout %s made" % job.metadata.name)
 

@@ -66,7 +66,7 @@ def test_the_links_derive_from_the_wired_apps(model):
 def test_every_root_folder_is_made_by_the_data_layout(model):
     job = [o for o in _stack.objects(model) if o["kind"] == "Job" and o["metadata"]["name"].startswith(
         "arrkestra-data-layout")][0]
-    made = job["spec"]["template"]["spec"]["containers"][0]["command"]
+    made = job["spec"]["template"]["spec"]["containers"][0]["args"]
     for link in links_of(model):
         if link["group"] == "root_folders":
             assert link["item"]["path"] in made

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_the_4k_flag_and_root_folders_are_decided_once():
         "kind": "radarr", "wiring": {"is_4k": True, "root_folder": "/data/uhd"}}, "sonarr-4k": {"kind": "sonarr"}}})
     apps = by_name(stack)
     layout = [o for o in _stack.objects(stack) if o["kind"] == "Job"][0]
-    made = layout["spec"]["template"]["spec"]["containers"][0]["command"]
+    made = layout["spec"]["template"]["spec"]["containers"][0]["args"]
     links = _links.derive([a for a in stack["apps"] if a["wired"]], {"media_root": stack["data"]["media_root"]})
     for link in links:
         if link["group"] == "root_folders":
@@ -165,3 +166,14 @@ def test_recyclarr_syncs_trash_profiles_per_instance():
     keys = dict((e["name"], e["valueFrom"]["secretKeyRef"]["name"]) for e in job["env"] if "valueFrom" in e)
     assert keys == {"RADARR_API_KEY": "radarr-credentials", "RADARR_4K_API_KEY": "radarr-4k-credentials",
                     "SONARR_API_KEY": "sonarr-credentials"}
+
+
+def test_the_data_layout_says_what_to_fix_when_it_cannot_write():
+    model = _stack.build({"apps": {"radarr": {}}, "data": {"type": "hostpath", "path": "/srv/media"}})
+    layout = [o for o in _stack.objects(model) if o["kind"] == "Job"][0]["spec"]["template"]["spec"]["containers"][0]
+    script = layout["command"][2]
+    ok = subprocess.run(["sh", "-c", script, "layout", "/proc/no/such/folder"], capture_output=True, text=True,
+                        check=False)
+    assert ok.returncode == 1
+    assert ("the apps (uid 1000, gid 1000: arrkestra_uid, arrkestra_gid) cannot write into the host folder "
+            "/srv/media on the node; make it owned by 1000:1000") in ok.stderr
