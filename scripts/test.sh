@@ -80,7 +80,7 @@ run_integration() {
 }
 
 run_controlplane() {
-    stage "control plane and Talos tests (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, talosctl)"
+    stage "control plane and Talos tests (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, a real kubelet node, talosctl)"
     system_packages
     command -v go >/dev/null || { echo "Go is required to build the control plane and talosctl (https://go.dev/dl/)" >&2; return 1; }
     .venv/bin/python -m tests.controlplane.cluster build

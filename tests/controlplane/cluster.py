@@ -40,6 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 KWOK_VERSION = "v0.7.0"
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+#: What a real node runs (tests/controlplane/node.py), built from the same module, only when asked for.
+NODE_COMPONENTS = ("kubelet", "kube-proxy")
 CONTEXT = "arrkestra"
 NODE = "kwok-node-0"
 PROCESSES = ("etcd", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -63,37 +65,101 @@ def run_dir():
     return os.environ.get("ARRKESTRA_CONTROLPLANE_DIR") or os.path.join(cache_dir(), "run")
 
 
+#: The API server logs every request it proxies to a pod or Service (who sent what to which app), nothing else.
+AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
+                "rules": [{"level": "Metadata", "resources": [{"group": "", "resources": ["services/proxy",
+                                                                                          "pods/proxy"]}]},
+                          {"level": "None"}]}
+#: The HTTP methods of the audit log's verbs (k8s.io/apiserver/pkg/endpoints/request/requestinfo.go)
+VERB_METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
+                "delete": "DELETE", "deletecollection": "DELETE"}
+
+
+def proxied(state, since=0):
+    """``([(method, request URI)], offset)``: the requests the API server proxied to pods or Services after
+    byte ``since`` of its audit log (pass the offset back to read only what came later)."""
+    path = state.get("audit_log")
+    if not path or not os.path.exists(path):
+        return [], since
+    with open(path, "rb") as handle:
+        handle.seek(since)
+        data = handle.read()
+    complete = data[:data.rfind(b"\n") + 1]
+    found = []
+    for line in complete.decode("utf-8").splitlines():
+        event = json.loads(line)
+        if event.get("stage") == "ResponseComplete":
+            found.append((VERB_METHODS.get(event["verb"], event["verb"].upper()), event["requestURI"]))
+    return found, since + len(complete)
+
+
 def log(message):
     sys.stderr.write("[controlplane] %s\n" % message)
     sys.stderr.flush()
 
 
 # -- build -----------------------------------------------------------------------------------
-def build():
-    """Build what is missing; return the bin directory."""
+def build(node=False):
+    """Build what is missing (with ``node``, kubelet and kube-proxy too); return the bin directory."""
     target = bin_dir()
     os.makedirs(target, exist_ok=True)
     env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
-    for name in COMPONENTS:
+    for name in COMPONENTS + (NODE_COMPONENTS if node else ()):
         path = os.path.join(target, name)
-        if not os.path.exists(path):
+        if not _stamped(path):
             log("building %s %s (first time: several minutes)" % (name, version()))
-            subprocess.run(["nice", "-n", "5", "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path + ".tmp",
+            subprocess.run(["nice", "-n", "5", "go", "build", "-trimpath", "-ldflags", _ldflags(), "-o", path + ".tmp",
                             "k8s.io/kubernetes/cmd/" + name], cwd=HERE, env=env, check=True)
             os.rename(path + ".tmp", path)
+    if node:
+        _build_coredns(target, env)
     kwok = os.path.join(target, "kwok")
     if not os.path.exists(kwok):
         log("building kwok %s" % KWOK_VERSION)
         subprocess.run(["nice", "-n", "5", "go", "install", "-trimpath", "-ldflags", "-s -w",
                         "sigs.k8s.io/kwok/cmd/kwok@" + KWOK_VERSION],
                        env=dict(env, GOBIN=target, GOFLAGS=""), check=True)
-    if not shutil.which("etcd"):
-        raise SystemExit("etcd is missing: install Debian's etcd-server (scripts/test.sh does, from tests/apt-packages.txt)")
     return target
 
 
+def coredns_version():
+    with open(os.path.join(HERE, "coredns", "go.mod"), encoding="utf-8") as handle:
+        return re.search(r"^require github.com/coredns/coredns (v\S+)", handle.read(), re.M).group(1)
+
+
+def _build_coredns(target, env):
+    """The cluster DNS of a real node: a CoreDNS with only the plugins it needs (tests/controlplane/coredns)."""
+    path = os.path.join(target, "coredns")
+    if os.path.exists(path):
+        out = subprocess.run([path, "-version"], capture_output=True, text=True, check=False).stdout
+        if "CoreDNS-" + coredns_version().lstrip("v") in out:
+            return
+    log("building coredns %s (first time: a few minutes)" % coredns_version())
+    subprocess.run(["nice", "-n", "5", "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path + ".tmp", "."],
+                   cwd=os.path.join(HERE, "coredns"), env=env, check=True)
+    os.rename(path + ".tmp", path)
+
+
+def _ldflags():
+    """Stamp the version as Kubernetes' own build does (hack/lib/version.sh), so that /version
+    answers v1.34.4 and not v0.0.0-master: the nodes phase checks a cluster's version."""
+    major, minor = version().lstrip("v").split(".")[:2]
+    stamps = {"gitVersion": version(), "gitMajor": major, "gitMinor": minor, "gitTreeState": "clean"}
+    return " ".join(["-s", "-w"] + ["-X k8s.io/%s.%s=%s" % (package, key, value)
+                                    for package in ("component-base/version", "client-go/pkg/version")
+                                    for key, value in stamps.items()])
+
+
+def _stamped(path):
+    """The binary is there and says the pinned version (older caches hold unstamped builds)."""
+    if not os.path.exists(path):
+        return False
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
+    return version() in out.split()
+
+
 # -- certificates ------------------------------------------------------------------------------
-def _pki(directory):
+def _pki(directory, api_host="127.0.0.1"):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -142,7 +208,7 @@ def _pki(directory):
     names = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
              "kubernetes.default.svc.cluster.local")
     sans = [x509.DNSName(n) for n in names]
-    sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "10.96.0.1")]
+    sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in sorted({"127.0.0.1", api_host, "10.96.0.1"})]
     server = cert("kube-apiserver", ca.subject, ca_key, server_key.public_key(), sans=sans)
     files["server_crt"] = write("apiserver.crt", server.public_bytes(serialization.Encoding.PEM), 0o644)
     files["server_key"] = write("apiserver.key", pem_key(server_key))
@@ -157,14 +223,14 @@ def _pki(directory):
     return files
 
 
-def _kubeconfig(path, port, files):
+def _kubeconfig(path, host, port, files):
     import base64
 
     def b64(name):
         with open(files[name], "rb") as handle:
             return base64.b64encode(handle.read()).decode()
 
-    cluster = {"server": "https://127.0.0.1:%d" % port, "certificate-authority-data": b64("ca_crt")}
+    cluster = {"server": "https://%s:%d" % (host, port), "certificate-authority-data": b64("ca_crt")}
     user = {"client-certificate-data": b64("admin_crt"), "client-key-data": b64("admin_key")}
     config = {"apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
               "clusters": [{"name": CONTEXT, "cluster": cluster}],
@@ -230,19 +296,32 @@ def _client(kubeconfig):
     return config.new_client_from_config(config_file=kubeconfig, context=CONTEXT), client
 
 
+def client(state):
+    """(ApiClient, the ``kubernetes.client`` module) for the running control plane ``state``."""
+    return _client(state["kubeconfig"])
+
+
 def start(timeout=180):
     """Start everything (building what is missing); return the state: kubeconfig, ports, pids."""
     current = status()
     if current:
         return current
+    from tests.controlplane import node
+
     binaries = build()
+    if not shutil.which("etcd"):
+        raise SystemExit("etcd is missing: install Debian's etcd-server (scripts/test.sh does, from tests/apt-packages.txt)")
     directory = run_dir()
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(os.path.join(directory, "certs"))
-    files = _pki(os.path.join(directory, "certs"))
+    # As root, the API server binds to the host end of the real node's link (tests/controlplane/node.py),
+    # an address only this machine and that node reach; otherwise to loopback, and there is no real node.
+    api_host = node.link_up() if node.possible() else "127.0.0.1"
+    files = _pki(os.path.join(directory, "certs"), api_host)
     etcd_port, etcd_peer, api_port = _free_port(), _free_port(), _free_port()
-    state = {"dir": directory, "pids": {}, "api_port": api_port, "etcd_port": etcd_port}
-    kubeconfig = _kubeconfig(os.path.join(directory, "kubeconfig"), api_port, files)
+    state = {"dir": directory, "pids": {}, "api_port": api_port, "etcd_port": etcd_port, "api_host": api_host,
+             "certs": files}
+    kubeconfig = _kubeconfig(os.path.join(directory, "kubeconfig"), api_host, api_port, files)
     state["kubeconfig"] = kubeconfig
     state["context"] = CONTEXT
     with open(os.path.join(directory, "state.json"), "w", encoding="utf-8") as handle:
@@ -255,23 +334,32 @@ def start(timeout=180):
                                "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % etcd_peer,
                                "--initial-cluster", "arrkestra=http://127.0.0.1:%d" % etcd_peer,
                                "--unsafe-no-fsync"])
-        _save(state)
+        save(state)
         egress_config = _egress(state)
+        audit_policy = os.path.join(directory, "audit-policy.json")
+        with open(audit_policy, "w", encoding="utf-8") as handle:
+            json.dump(AUDIT_POLICY, handle)
+        state["audit_log"] = os.path.join(directory, "audit.log")
         _spawn(state, "kube-apiserver", [
             os.path.join(binaries, "kube-apiserver"), "--etcd-servers", "http://127.0.0.1:%d" % etcd_port,
-            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(api_port),
+            "--bind-address", api_host, "--advertise-address", api_host, "--secure-port", str(api_port),
             "--service-cluster-ip-range", "10.96.0.0/16", "--client-ca-file", files["ca_crt"],
             "--tls-cert-file", files["server_crt"], "--tls-private-key-file", files["server_key"],
             "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
             "--service-account-key-file", files["sa_pub"], "--service-account-signing-key-file", files["sa_key"],
             "--authorization-mode", "RBAC", "--allow-privileged", "--profiling=false",
             "--enable-priority-and-fairness=false", "--cert-dir", os.path.join(directory, "certs"),
-            "--endpoint-reconciler-type", "none", "--egress-selector-config-file", egress_config,
+            # The lease reconciler keeps the kubernetes Service's endpoint: pods of a real node call the API.
+            "--audit-policy-file", audit_policy, "--audit-log-path", state["audit_log"], "--audit-log-format", "json",
+            "--endpoint-reconciler-type", "lease", "--egress-selector-config-file", egress_config,
+            # Logs and exec on a real node: kubelet's API with a client certificate it accepts.
+            "--kubelet-preferred-address-types", "InternalIP,Hostname",
+            "--kubelet-client-certificate", files["admin_crt"], "--kubelet-client-key", files["admin_key"],
             # Debian's etcd (3.4) has no watch progress requests, so a watch-list stream always ends in an
             # error; kwok's client-go (v0.33) then only re-lists every ~40 s, and each pod took that long to
             # become Ready. With the server's WatchList off, clients fall back to LIST + WATCH at once.
             "--feature-gates", "WatchList=false"])
-        _save(state)
+        save(state)
         api, k8s = _client(kubeconfig)
         _wait("kube-apiserver", lambda: k8s.VersionApi(api).get_code(), timeout, state, "kube-apiserver")
         _spawn(state, "kube-controller-manager", [
@@ -289,7 +377,7 @@ def start(timeout=180):
             os.path.join(binaries, "kwok"), "--kubeconfig", kubeconfig, "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake", "--cidr", "10.0.0.1/24",
             "--node-ip", "10.0.0.1", "--server-address", "127.0.0.1:%d" % _free_port()])
-        _save(state)
+        save(state)
         core = k8s.CoreV1Api(api)
         _add_node(core, state, NODE, timeout)
         _wait("the default ServiceAccount", lambda: core.read_namespaced_service_account("default", "default"),
@@ -317,7 +405,7 @@ def _egress(state):
     with open(state["routes"], "w", encoding="utf-8") as handle:
         json.dump({}, handle)
     _spawn(state, "egress", [sys.executable, os.path.join(HERE, "egress.py"), state["egress_socket"], state["routes"]])
-    _save(state)
+    save(state)
     _wait("the egress proxy", lambda: os.path.exists(state["egress_socket"]), 30, state, "egress")
     config = {"apiVersion": "apiserver.k8s.io/v1beta1", "kind": "EgressSelectorConfiguration",
               "egressSelections": [{"name": "cluster", "connection": {
@@ -348,6 +436,12 @@ def route(state, destination, target):
         raise ValueError("route %s -> %s: targets are loopback only" % (destination, target))
     with _routes(state) as routes:
         routes[destination] = target
+
+
+def direct(state, networks):
+    """Let the API server reach ``networks`` (a real node's pods and kubelet) as they are."""
+    with _routes(state) as routes:
+        routes["direct"] = sorted(set(routes.get("direct") or ()) | set(networks))
 
 
 def unroute(state, destinations):
@@ -394,7 +488,7 @@ def _node(name):
                        "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
 
 
-def _save(state):
+def save(state):
     with open(os.path.join(state["dir"], "state.json"), "w", encoding="utf-8") as handle:
         json.dump(state, handle)
 
@@ -417,6 +511,8 @@ def stop():
         return
     with open(path, encoding="utf-8") as handle:
         state = json.load(handle)
+    from tests.controlplane import node
+    node.stop(state)
     for name, pid in reversed(list(state["pids"].items())):
         try:
             os.killpg(pid, signal.SIGTERM)
@@ -432,14 +528,21 @@ def stop():
             except OSError:
                 pass
     os.remove(path)
+    if state.get("api_host") == node.HOST_IP:
+        node.link_down()
 
 
 def main(argv):
     command = argv[1] if len(argv) > 1 else "status"
-    if command == "build":
-        print(build())
+    if command == "build":      # everything, the real node's part too (tests/controlplane/node.py)
+        print(build(node=True))
     elif command == "start":
-        print(start()["kubeconfig"])
+        state = start()
+        if "--node" in argv[2:]:      # and a real node (tests/controlplane/node.py; as root)
+            from tests.controlplane import node
+            node.start(state)
+            node.take_over(node.core_api(state))       # by hand: every new pod goes there
+        print(state["kubeconfig"])
     elif command == "stop":
         stop()
     elif command == "status":
@@ -452,7 +555,7 @@ def main(argv):
             return 1
         print("export KUBECONFIG=%s" % state["kubeconfig"])
     else:
-        print("usage: %s build|start|stop|status|env" % argv[0], file=sys.stderr)
+        print("usage: %s build | start [--node] | stop | status | env" % argv[0], file=sys.stderr)
         return 2
     return 0
 

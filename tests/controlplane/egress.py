@@ -13,13 +13,16 @@ real client on 127.0.0.1 - through the routes file::
 
 (read again on every CONNECT; cluster.route() / cluster.unroute() edit it). A
 destination that is not routed is refused (503), so everything else behaves as
-without the proxy. Targets are loopback only: nothing leaves the machine.
+without the proxy. Targets are loopback only: nothing leaves the machine. The
+networks of a real node (tests/controlplane/node.py: its pods, its kubelet) are
+reached as they are, when listed under ``"direct"``: ``{"direct": ["10.244.0.0/24"]}``.
 
     python tests/controlplane/egress.py <socket> <routes.json>
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -40,6 +43,21 @@ def _read_routes(path):
             return json.load(handle)
     except (OSError, ValueError):
         return {}
+
+
+def _target(routes, destination):
+    """Where ``destination`` ("<ip>:<port>") leads: a routed loopback stand-in, itself on a direct network, or None."""
+    target = routes.get(destination)
+    if isinstance(target, str):
+        host = target.rpartition(":")[0]
+        return target if host in ("127.0.0.1", "localhost", "::1") else None
+    try:
+        address = ipaddress.ip_address(destination.rpartition(":")[0].strip("[]"))
+        if any(address in ipaddress.ip_network(net) for net in routes.get("direct") or ()):
+            return destination
+    except ValueError:
+        pass
+    return None
 
 
 def _pipe(src, dst):
@@ -81,14 +99,14 @@ def _serve(conn, routes_path, log):
             _answer(conn, 405, "Only CONNECT")
             return
         destination = parts[1]
-        target = _read_routes(routes_path).get(destination)
+        target = _target(_read_routes(routes_path), destination)
         host, dummy, port = (target or "").rpartition(":")
-        if not target or host not in ("127.0.0.1", "localhost", "::1"):
+        if not target:
             log("refused %s (not routed)" % destination)
             _answer(conn, 503, "No route to %s in the test pod network" % destination)
             return
         try:
-            upstream = socket.create_connection((host, int(port)), timeout=5)
+            upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=5)
         except OSError as exc:
             log("%s -> %s: %s" % (destination, target, exc))
             _answer(conn, 502, "Bad Gateway")
@@ -118,7 +136,7 @@ def _cut_stale_tunnels(routes_path, log):
         time.sleep(0.5)
         routes = _read_routes(routes_path)
         with TUNNELS_LOCK:
-            stale = [t for t in TUNNELS.values() if routes.get(t[0]) != t[1]]
+            stale = [t for t in TUNNELS.values() if _target(routes, t[0]) != t[1]]
         for destination, target, conn, upstream in stale:
             log("closed %s -> %s (route gone)" % (destination, target))
             for sock in (conn, upstream):

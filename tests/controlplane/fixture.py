@@ -19,3 +19,16 @@ def controlplane():
     yield state
     if not running:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def real_node(controlplane):
+    """A real kubelet node on the control plane (tests/controlplane/node.py): pods that ask for it run."""
+    from tests.controlplane import node
+
+    if not node.possible():
+        pytest.skip("a real node needs root, nsenter and Debian's containerd")
+    started = not controlplane.get("node")
+    yield node.start(controlplane)
+    if started:
+        node.stop(controlplane)
