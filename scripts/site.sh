@@ -5,13 +5,15 @@
 # Extra arguments go to ansible-playbook (--check, --diff, --tags, -e ...).
 set -euo pipefail
 # On the default inventory this machine becomes the k3s node: without systemd as PID 1
-# (a container, WSL without systemd) say so now, before the bootstrap. With -i, or only
-# some phases (--tags, --limit), the nodes phase checks every node itself before any change.
+# (a container, WSL without systemd) say so now, before the bootstrap. With -i, only some
+# phases (--tags, --limit), or a cluster you already have (-e arrkestra_distribution=existing),
+# the nodes phase checks every node - or the cluster - itself before any change.
 own_node=1
 for arg in "$@"; do
     case "$arg" in
         -i | -i* | --inventory | --inventory=* | --inventory-file | --inventory-file=* | \
-            -t | -t* | --tags | --tags=* | --skip-tags | --skip-tags=* | -l | -l* | --limit | --limit=*) own_node=0 ;;
+            -t | -t* | --tags | --tags=* | --skip-tags | --skip-tags=* | -l | -l* | --limit | --limit=* | \
+            *arrkestra_distribution=existing*) own_node=0 ;;
     esac
 done
 if [ "$own_node" = 1 ] && [ ! -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]; then

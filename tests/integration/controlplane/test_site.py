@@ -94,13 +94,13 @@ def _copy_inventory(source, dest, overrides):
     return dest
 
 
-def _site(inventory, log):
-    """ansible-playbook on the phases after the nodes phase, as scripts/site.sh runs site.yml."""
+def _site(inventory, log, phases=PHASES):
+    """ansible-playbook on ``phases`` (by default those after the nodes phase), as scripts/site.sh runs site.yml."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory)]
-    argv += [os.path.join(ROOT, "playbooks", p) for p in PHASES]
+    argv += [os.path.join(ROOT, "playbooks", p) for p in phases]
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     log.append(time.monotonic() - start)
