@@ -511,11 +511,10 @@ def build(names=None):
     return out
 
 
-def ctr(address, *args, namespace=NAMESPACE, **kwargs):
+def ctr(address, *args, namespace=NAMESPACE, check=False, **kwargs):
     """``ctr --address <address> -n <namespace> <args>``; CompletedProcess (text)."""
     command = ["ctr", "--address", address, "-n", namespace] + list(args)
-    kwargs.setdefault("check", False)
-    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=check, **kwargs)
 
 
 def load(address, names=None, namespace=NAMESPACE):
