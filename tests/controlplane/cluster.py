@@ -249,7 +249,8 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _spawn(state, name, argv):
+def spawn(state, name, argv):
+    """Start ``argv`` in a session of its own, its output in ``<state["dir"]>/<name>.log``; its pid in state."""
     logfile = open(os.path.join(state["dir"], name + ".log"), "ab")  # pylint: disable=consider-using-with
     # Debian's etcd (3.4) has no watch progress requests: clients must not ask for watch lists.
     env = dict(os.environ, KUBE_FEATURE_WatchListClient="false")
@@ -258,7 +259,8 @@ def _spawn(state, name, argv):
     return proc
 
 
-def _wait(what, check, timeout, state, name):
+def wait_until(what, check, timeout, state, name):
+    """Call ``check()`` until it is true; fail with the end of ``name``'s log if it does not, or if ``name`` died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -267,7 +269,7 @@ def _wait(what, check, timeout, state, name):
         except Exception:  # pylint: disable=broad-except
             pass
         pid = state["pids"].get(name)
-        if pid and not _alive(pid):
+        if pid and not alive(pid):
             break
         time.sleep(0.5)
     tail = ""
@@ -278,7 +280,7 @@ def _wait(what, check, timeout, state, name):
     raise RuntimeError("%s did not come up within %d s:\n%s" % (what, timeout, tail))
 
 
-def _alive(pid):
+def alive(pid):
     try:
         os.kill(pid, 0)
     except OSError:
@@ -288,6 +290,28 @@ def _alive(pid):
             return handle.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def terminate(pid):
+    """SIGTERM to ``pid``'s process group (or to it alone when it leads none), SIGKILL after 5 s."""
+    if not pid or not alive(pid):
+        return
+
+    def send(sig):
+        try:
+            os.killpg(pid, sig)
+        except OSError:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+
+    send(signal.SIGTERM)
+    for dummy in range(50):
+        if not alive(pid):
+            return
+        time.sleep(0.1)
+    send(signal.SIGKILL)
 
 
 def _client(kubeconfig):
@@ -327,20 +351,20 @@ def start(timeout=180):
     with open(os.path.join(directory, "state.json"), "w", encoding="utf-8") as handle:
         json.dump(state, handle)
     try:
-        _spawn(state, "etcd", ["etcd", "--data-dir", os.path.join(directory, "etcd"), "--name", "arrkestra",
-                               "--listen-client-urls", "http://127.0.0.1:%d" % etcd_port,
-                               "--advertise-client-urls", "http://127.0.0.1:%d" % etcd_port,
-                               "--listen-peer-urls", "http://127.0.0.1:%d" % etcd_peer,
-                               "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % etcd_peer,
-                               "--initial-cluster", "arrkestra=http://127.0.0.1:%d" % etcd_peer,
-                               "--unsafe-no-fsync"])
+        spawn(state, "etcd", ["etcd", "--data-dir", os.path.join(directory, "etcd"), "--name", "arrkestra",
+                              "--listen-client-urls", "http://127.0.0.1:%d" % etcd_port,
+                              "--advertise-client-urls", "http://127.0.0.1:%d" % etcd_port,
+                              "--listen-peer-urls", "http://127.0.0.1:%d" % etcd_peer,
+                              "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % etcd_peer,
+                              "--initial-cluster", "arrkestra=http://127.0.0.1:%d" % etcd_peer,
+                              "--unsafe-no-fsync"])
         save(state)
         egress_config = _egress(state)
         audit_policy = os.path.join(directory, "audit-policy.json")
         with open(audit_policy, "w", encoding="utf-8") as handle:
             json.dump(AUDIT_POLICY, handle)
         state["audit_log"] = os.path.join(directory, "audit.log")
-        _spawn(state, "kube-apiserver", [
+        spawn(state, "kube-apiserver", [
             os.path.join(binaries, "kube-apiserver"), "--etcd-servers", "http://127.0.0.1:%d" % etcd_port,
             "--bind-address", api_host, "--advertise-address", api_host, "--secure-port", str(api_port),
             "--service-cluster-ip-range", "10.96.0.0/16", "--client-ca-file", files["ca_crt"],
@@ -361,27 +385,27 @@ def start(timeout=180):
             "--feature-gates", "WatchList=false"])
         save(state)
         api, k8s = _client(kubeconfig)
-        _wait("kube-apiserver", lambda: k8s.VersionApi(api).get_code(), timeout, state, "kube-apiserver")
-        _spawn(state, "kube-controller-manager", [
+        wait_until("kube-apiserver", lambda: k8s.VersionApi(api).get_code(), timeout, state, "kube-apiserver")
+        spawn(state, "kube-controller-manager", [
             os.path.join(binaries, "kube-controller-manager"), "--kubeconfig", kubeconfig, "--leader-elect=false",
             "--bind-address", "127.0.0.1", "--secure-port", str(_free_port()), "--profiling=false",
             "--service-account-private-key-file", files["sa_key"], "--root-ca-file", files["ca_crt"],
             "--cluster-signing-cert-file", files["ca_crt"], "--cluster-signing-key-file", files["ca_key"],
             "--use-service-account-credentials=false", "--controllers", "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle",
             "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig])
-        _spawn(state, "kube-scheduler", [
+        spawn(state, "kube-scheduler", [
             os.path.join(binaries, "kube-scheduler"), "--kubeconfig", kubeconfig, "--leader-elect=false",
             "--bind-address", "127.0.0.1", "--secure-port", str(_free_port()), "--profiling=false",
             "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig])
-        _spawn(state, "kwok", [
+        spawn(state, "kwok", [
             os.path.join(binaries, "kwok"), "--kubeconfig", kubeconfig, "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake", "--cidr", "10.0.0.1/24",
             "--node-ip", "10.0.0.1", "--server-address", "127.0.0.1:%d" % _free_port()])
         save(state)
         core = k8s.CoreV1Api(api)
         _add_node(core, state, NODE, timeout)
-        _wait("the default ServiceAccount", lambda: core.read_namespaced_service_account("default", "default"),
-              timeout, state, "kube-controller-manager")
+        wait_until("the default ServiceAccount", lambda: core.read_namespaced_service_account("default", "default"),
+                   timeout, state, "kube-controller-manager")
     except BaseException:
         stop()
         raise
@@ -404,9 +428,9 @@ def _egress(state):
     state["routes"] = os.path.join(directory, "routes.json")
     with open(state["routes"], "w", encoding="utf-8") as handle:
         json.dump({}, handle)
-    _spawn(state, "egress", [sys.executable, os.path.join(HERE, "egress.py"), state["egress_socket"], state["routes"]])
+    spawn(state, "egress", [sys.executable, os.path.join(HERE, "egress.py"), state["egress_socket"], state["routes"]])
     save(state)
-    _wait("the egress proxy", lambda: os.path.exists(state["egress_socket"]), 30, state, "egress")
+    wait_until("the egress proxy", lambda: os.path.exists(state["egress_socket"]), 30, state, "egress")
     config = {"apiVersion": "apiserver.k8s.io/v1beta1", "kind": "EgressSelectorConfiguration",
               "egressSelections": [{"name": "cluster", "connection": {
                   "proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": state["egress_socket"]}}}}]}
@@ -473,7 +497,7 @@ def _add_node(core, state, name, timeout):
         node = core.read_node(name)
         return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or ())
 
-    _wait("the kwok node %s" % name, ready, timeout, state, "kwok")
+    wait_until("the kwok node %s" % name, ready, timeout, state, "kwok")
     # The not-ready taint the API server puts on a new node is lifted by the node lifecycle
     # controller, which is off here (kwok's node has no kubelet lease to watch): lift it once.
     core.patch_node(name, {"spec": {"taints": None}})
@@ -500,7 +524,7 @@ def status():
         return None
     with open(path, encoding="utf-8") as handle:
         state = json.load(handle)
-    if not all(_alive(state["pids"].get(n, 0) or 0) for n in PROCESSES):
+    if not all(alive(state["pids"].get(n, 0) or 0) for n in PROCESSES):
         return None
     return state
 
@@ -513,20 +537,8 @@ def stop():
         state = json.load(handle)
     from tests.controlplane import node
     node.stop(state)
-    for name, pid in reversed(list(state["pids"].items())):
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except OSError:
-            continue
-        for dummy in range(50):
-            if not _alive(pid):
-                break
-            time.sleep(0.1)
-        else:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    for pid in reversed(list(state["pids"].values())):
+        terminate(pid)
     os.remove(path)
     if state.get("api_host") == node.HOST_IP:
         node.link_down()

@@ -45,6 +45,8 @@ import subprocess
 import sys
 import time
 
+from tests.controlplane import cluster
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAME = "real-node-0"
 NETNS = "arrkestra-node"
@@ -81,8 +83,6 @@ def only(state):
 
 
 def core_api(state):
-    from tests.controlplane import cluster
-
     api, k8s = cluster.client(state)
     return k8s.CoreV1Api(api)
 
@@ -374,7 +374,8 @@ def _listing(pattern):
     return sorted(glob.glob(pattern))
 
 
-def _unmount_under(directory):
+def unmount_under(directory):
+    """Unmount (lazily) everything mounted below ``directory``, deepest first."""
     with open("/proc/mounts", encoding="utf-8") as handle:
         mounts = [line.split()[1].replace("\\040", " ") for line in handle]
     for mount in sorted((m for m in mounts if m.startswith(directory.rstrip("/") + "/")), key=len, reverse=True):
@@ -382,53 +383,16 @@ def _unmount_under(directory):
 
 
 # -- processes --------------------------------------------------------------------------------------
-def _spawn(node, directory, name, argv):
-    logfile = open(os.path.join(directory, name + ".log"), "ab")  # pylint: disable=consider-using-with
-    proc = subprocess.Popen(_in_netns(argv), stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
-    node["pids"][name] = proc.pid
-    return proc
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-        with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait(what, check, timeout, node, directory, name):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:  # pylint: disable=broad-except
-            pass
-        pid = node["pids"].get(name)
-        if pid and not _alive(pid):
-            break
-        time.sleep(0.5)
-    tail = ""
-    path = os.path.join(directory, name + ".log")
-    if os.path.exists(path):
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            tail = handle.read()[-4000:]
-    raise RuntimeError("%s did not come up within %d s:\n%s" % (what, timeout, tail))
-
-
-def _save(state):
-    from tests.controlplane import cluster
-    cluster.save(state)
+def _spawn(node, name, argv):
+    return cluster.spawn(node, name, _in_netns(argv))
 
 
 # -- start / stop -----------------------------------------------------------------------------------
 def start(state, timeout=180):
     """Start the node on the running control plane ``state`` (once); return ``state["node"]``."""
-    from tests.controlplane import cluster, images
+    from tests.controlplane import images
 
-    if state.get("node") and all(_alive(state["node"]["pids"].get(n, 0)) for n in PROCESSES):
+    if state.get("node") and all(cluster.alive(state["node"]["pids"].get(n, 0)) for n in PROCESSES):
         return state["node"]
     if not possible():
         raise RuntimeError("a real node needs root, nsenter and Debian's containerd (tests/apt-packages.txt)")
@@ -443,31 +407,31 @@ def start(state, timeout=180):
         "dir": directory, "pids": {}, "sysctls": _sysctls_read(),
         "netns_before": _listing("/run/netns/cni-*"), "logs_before": _listing("/var/log/containers/*"),
     }
-    _save(state)
+    cluster.save(state)
     try:
         _cgroups_make()
         socket_path, config = _containerd_config(directory, refs)
         node["containerd"] = socket_path
         _write(os.path.join(directory, "cni", "net.d", "10-arrkestra.conflist"), _cni_config(directory))
         containerd_toml = _write(os.path.join(directory, "containerd.toml"), config)
-        _spawn(node, directory, "containerd", ["containerd", "--config", containerd_toml])
-        _save(state)
-        _wait("containerd", lambda: _run("ctr", "--address", socket_path, "version").returncode == 0,
-              60, node, directory, "containerd")
+        _spawn(node, "containerd", ["containerd", "--config", containerd_toml])
+        cluster.save(state)
+        cluster.wait_until("containerd", lambda: _run("ctr", "--address", socket_path, "version").returncode == 0,
+                           60, node, "containerd")
         images.load(socket_path)
         kubeconfig = _node_kubeconfig(state, directory)
         files = state["certs"]
-        _spawn(node, directory, "kubelet", [
+        _spawn(node, "kubelet", [
             os.path.join(binaries, "kubelet"), "--kubeconfig", kubeconfig, "--hostname-override", NAME,
             "--node-ip", NODE_IP, "--root-dir", os.path.join(directory, "kubelet"),
             "--cert-dir", os.path.join(directory, "kubelet-pki"), "--node-labels",
             ",".join("%s=%s" % item for item in LABEL.items()),
             "--config", _write(os.path.join(directory, "kubelet.json"),
                                _kubelet_config(directory, files, socket_path))])
-        _spawn(node, directory, "kube-proxy", [
+        _spawn(node, "kube-proxy", [
             os.path.join(binaries, "kube-proxy"), "--config",
             _write(os.path.join(directory, "kube-proxy.json"), _kube_proxy_config(directory, kubeconfig))])
-        _save(state)
+        cluster.save(state)
         api, k8s = cluster.client(state)
         core = k8s.CoreV1Api(api)
 
@@ -476,15 +440,18 @@ def start(state, timeout=180):
             return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
         cluster.direct(state, [POD_CIDR, "%s/32" % NODE_IP])
-        _wait("the node %s" % NAME, ready, timeout, node, directory, "kubelet")
-        _wait("kube-proxy's rules", lambda: "KUBE-SERVICES" in _run(*_in_netns(["iptables", "-t", "nat", "-S"])).stdout,
-              timeout, node, directory, "kube-proxy")
+        cluster.wait_until("the node %s" % NAME, ready, timeout, node, "kubelet")
+
+        def rules():
+            return "KUBE-SERVICES" in _run(*_in_netns(["iptables", "-t", "nat", "-S"])).stdout
+
+        cluster.wait_until("kube-proxy's rules", rules, timeout, node, "kube-proxy")
         _dns_service(core, k8s)
-        _spawn(node, directory, "coredns", [os.path.join(binaries, "coredns"), "-conf",
-                                            _write(os.path.join(directory, "Corefile"), _corefile(kubeconfig))])
-        _save(state)
-        _wait("CoreDNS", lambda: resolve("kubernetes.default.svc." + CLUSTER_DOMAIN) == ["10.96.0.1"],
-              timeout, node, directory, "coredns")
+        _spawn(node, "coredns", [os.path.join(binaries, "coredns"), "-conf",
+                                 _write(os.path.join(directory, "Corefile"), _corefile(kubeconfig))])
+        cluster.save(state)
+        cluster.wait_until("CoreDNS", lambda: resolve("kubernetes.default.svc." + CLUSTER_DOMAIN) == ["10.96.0.1"],
+                           timeout, node, "coredns")
         # The node-lifecycle controller is off (kwok's nodes have no lease): lift the taint it would lift.
         taints = [t for t in core.read_node(NAME).spec.taints or () if t.key == TAINT["key"]]
         core.patch_node(NAME, {"spec": {"taints": [{"key": t.key, "value": t.value, "effect": t.effect}
@@ -502,18 +469,18 @@ def stop(state):
     if not node:
         return
     for name in ("coredns", "kube-proxy", "kubelet"):
-        _terminate(node["pids"].get(name))
+        cluster.terminate(node["pids"].get(name))
     socket_path = node.get("containerd")
-    if socket_path and _alive(node["pids"].get("containerd", 0)):
+    if socket_path and cluster.alive(node["pids"].get("containerd", 0)):
         listing = _run("ctr", "--address", socket_path, "-n", "k8s.io", "tasks", "ls", "-q", check=False).stdout
         for task in listing.split():
             _run("ctr", "--address", socket_path, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", task, check=False)
-    _terminate(node["pids"].get("containerd"))
+    cluster.terminate(node["pids"].get("containerd"))
     # The shims outlive containerd: they are in the node's cgroups or name its socket.
     for pid in _pids_naming(node["dir"]):
-        _terminate(pid)
+        cluster.terminate(pid)
     _cgroups_remove()
-    _unmount_under(node["dir"])
+    unmount_under(node["dir"])
     for path in set(_listing("/run/netns/cni-*")) - set(node.get("netns_before", ())):
         _run("umount", path, check=False)
         try:
@@ -526,27 +493,7 @@ def stop(state):
     _sysctls_restore(node.get("sysctls"))
     shutil.rmtree(node["dir"], ignore_errors=True)
     state.pop("node", None)
-    _save(state)
-
-
-def _terminate(pid):
-    if not pid or not _alive(pid):
-        return
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except OSError:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            return
-    for dummy in range(50):
-        if not _alive(pid):
-            return
-        time.sleep(0.1)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    cluster.save(state)
 
 
 def _pids_naming(text):
@@ -564,8 +511,6 @@ def _pids_naming(text):
 
 
 def main(argv):
-    from tests.controlplane import cluster
-
     command = argv[1] if len(argv) > 1 else "status"
     state = cluster.status()
     if command == "start":
@@ -576,7 +521,7 @@ def main(argv):
         if state:
             stop(state)
     elif command == "status":
-        running = bool(state and state.get("node") and all(_alive(state["node"]["pids"].get(n, 0)) for n in PROCESSES))
+        running = bool(state and state.get("node") and all(cluster.alive(state["node"]["pids"].get(n, 0)) for n in PROCESSES))
         print("running: %s" % NAME if running else "stopped")
         return 0 if running else 1
     else:

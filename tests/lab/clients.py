@@ -67,6 +67,17 @@ def wait_for(check, timeout=30.0, what="service", proc=None, log=None):
     raise RuntimeError("%s did not come up (last error: %r)\n%s" % (what, last, tail))
 
 
+def stop_process(proc, timeout=15):
+    """SIGTERM ``proc`` (a Popen) and wait for it; SIGKILL after ``timeout`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 def qbittorrent_password_hash(password, salt=None):
     """``WebUI\\Password_PBKDF2`` value: PBKDF2-HMAC-SHA512, 100000 rounds, 16-byte salt, 64-byte key."""
     salt = salt or os.urandom(16)
@@ -100,13 +111,8 @@ class _Client:
                                          cwd=self.workdir, start_new_session=True)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc is not None:
+            stop_process(self.proc)
         self.proc = None
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -16,7 +16,8 @@ import urllib.request
 
 import pytest
 
-from tests.controlplane import images
+from tests.controlplane import images, node
+from tests.lab.clients import stop_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.controlplane]
 
@@ -36,13 +37,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 """
 
 
-def _unmount_under(base):
-    with open("/proc/mounts", encoding="utf-8") as handle:
-        points = [line.split()[1] for line in handle if line.split()[1].startswith(base + "/")]
-    for point in sorted(points, key=len, reverse=True):
-        subprocess.run(["umount", "-l", point], check=False)
-
-
 @pytest.fixture(scope="module")
 def containerd():
     if os.geteuid() != 0:
@@ -55,21 +49,12 @@ def containerd():
     with open(os.path.join(base, "containerd.log"), "wb") as logfile:
         proc = subprocess.Popen(["containerd", "--config", config], stdout=logfile, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while images.ctr(address, "version").returncode != 0:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                with open(os.path.join(base, "containerd.log"), encoding="utf-8", errors="replace") as handle:
-                    pytest.fail("containerd did not come up:\n" + handle.read()[-3000:])
-            time.sleep(0.2)
+        wait_for(lambda: images.ctr(address, "version").returncode == 0, what="containerd", proc=proc,
+                 log=os.path.join(base, "containerd.log"))
         yield {"address": address, "base": base, "refs": images.load(address)}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        _unmount_under(base)
+        stop_process(proc, 20)
+        node.unmount_under(base)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -29,6 +29,7 @@ import pytest
 from tests.controlplane import cluster, images, node
 from tests.controlplane.fixture import controlplane, real_node  # noqa: F401 pylint: disable=unused-import
 from tests.doubles.serve import REQUEST, VIOLATION
+from tests.integration.controlplane.test_node import _wait
 from tests.integration.controlplane.test_site import _copy_inventory, _shipped_variable, _site
 from tests.lab.playbook import BIN, ROOT
 
@@ -204,16 +205,6 @@ def _restore(inventory, app):
     return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory),
                            os.path.join(ROOT, "playbooks", "restore.yml"), "-e", "restore_app=" + app],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-
-
-def _wait(what, check, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(1)
-    raise AssertionError("%s: not within %d s" % (what, timeout))
 
 
 def _report_run(run):

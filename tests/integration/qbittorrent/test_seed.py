@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
-from tests.lab.clients import LOOPBACK, free_port, wait_for
+from tests.lab.clients import LOOPBACK, free_port, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not shutil.which("qbittorrent-nox"), reason="qbittorrent-nox is not installed")]
@@ -101,12 +101,7 @@ def seeded(tmp_path):
                  what="qbittorrent-nox", proc=proc, log=str(log))
         yield {"stack": stack, "url": url, "credentials": credentials, "seeded": seeded_text, "config": config}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 def preferences(seeded):
