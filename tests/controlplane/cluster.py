@@ -336,8 +336,8 @@ def start(timeout=180):
     if not shutil.which("etcd"):
         raise SystemExit("etcd is missing: install Debian's etcd-server (scripts/test.sh does, from tests/apt-packages.txt)")
     directory = run_dir()
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(os.path.join(directory, "certs"))
+    node.clear(directory)   # a run that was killed may have left its node's processes and mounts
+    os.makedirs(os.path.join(directory, "certs"), exist_ok=True)
     # As root, the API server binds to the host end of the real node's link (tests/controlplane/node.py),
     # an address only this machine and that node reach; otherwise to loopback, and there is no real node.
     api_host = node.link_up() if node.possible() else "127.0.0.1"

@@ -43,6 +43,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from tests.controlplane import cluster
@@ -374,6 +375,20 @@ def _listing(pattern):
     return sorted(glob.glob(pattern))
 
 
+def clear(directory):
+    """Remove ``directory`` with what a node (maybe of a run that was killed) left there: its processes
+    and mounts. Return whether it is gone; if not, log what stays, and why."""
+    for pid in _pids_naming(directory):
+        cluster.terminate(pid)
+    unmount_under(directory)
+    left = []
+    shutil.rmtree(directory, onerror=lambda _function, path, info: left.append("%s: %s" % (path, info[1])))
+    if os.path.lexists(directory):
+        log("could not remove %s (%d left, first: %s)" % (directory, len(left), "; ".join(left[:3]) or "?"))
+        return False
+    return True
+
+
 def unmount_under(directory):
     """Unmount (lazily) everything mounted below ``directory``, deepest first."""
     with open("/proc/mounts", encoding="utf-8") as handle:
@@ -400,8 +415,9 @@ def start(state, timeout=180):
         raise RuntimeError("the control plane was started without the node's link (not as root?)")
     binaries = cluster.build(node=True)
     directory = os.path.join(state["dir"], "node")
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory)
+    if not clear(directory):    # what an earlier node left and cannot go: start beside it
+        directory = tempfile.mkdtemp(prefix="node-", dir=state["dir"])
+    os.makedirs(directory, exist_ok=True)
     refs = {name: images.reference(name) for name in images.IMAGES}
     node = state["node"] = {
         "dir": directory, "pids": {}, "sysctls": _sysctls_read(),
@@ -491,7 +507,7 @@ def stop(state):
         if os.path.islink(path):
             os.remove(path)
     _sysctls_restore(node.get("sysctls"))
-    shutil.rmtree(node["dir"], ignore_errors=True)
+    clear(node["dir"])
     state.pop("node", None)
     cluster.save(state)
 
@@ -499,7 +515,7 @@ def stop(state):
 def _pids_naming(text):
     found = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
             with open("/proc/%s/cmdline" % entry, "rb") as handle:
