@@ -270,6 +270,8 @@ def settings(variables, stack_settings):
                             "VPN's killswitch lets the download clients reach only them besides the tunnel")
     out["load_balancer"] = _load_balancer(out["load_balancer"], distribution)
     out["ingress"]["namespace"] = "kube-system" if distribution == "k3s" else "traefik"
+    # Traefik's pods in that namespace, whatever its release is called (docs/upstream-facts.md, Traefik).
+    out["ingress"]["pod_labels"] = {"app.kubernetes.io/name": "traefik"}
     out["helm_controller"] = _helm_controller_choice(variables.get("helm_controller"), distribution)
 
     certs = out["certificates"]

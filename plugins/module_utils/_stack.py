@@ -573,8 +573,10 @@ def _network_policy(stack, app, callers_of):
     http = [{"port": app["port"], "protocol": "TCP"}]
     rules = []
     if app["ingress"] and platform["ingress"]["enabled"]:
+        # Traefik's pods only: on k3s its namespace is kube-system, where everything else of the cluster runs too.
         rules.append({"from": [{"namespaceSelector": {"matchLabels": {
-            "kubernetes.io/metadata.name": platform["ingress"]["namespace"]}}}], "ports": http})
+            "kubernetes.io/metadata.name": platform["ingress"]["namespace"]}},
+            "podSelector": {"matchLabels": dict(platform["ingress"]["pod_labels"])}}], "ports": http})
     callers_here = [c for c in callers_of.get(app["name"], []) if c in [a["name"] for a in stack["apps"] if not a["external"]]]
     if callers_here:
         rules.append({"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": c}}} for c in callers_here],

@@ -158,7 +158,8 @@ def test_network_policies_let_in_the_ingress_and_the_callers_only():
     policies = dict((o["metadata"]["name"], o["spec"]) for o in objects if o["kind"] == "NetworkPolicy")
     assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     ingress, callers = policies["qbittorrent"]["ingress"]
-    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}]
+    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}}}]
     assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] for p in callers["from"]] == ["radarr", "sonarr"]
     assert "Egress" not in policies["qbittorrent"]["policyTypes"]
     # FlareSolverr has no authentication: no ingress, only Prowlarr may call it.
