@@ -42,6 +42,7 @@ KWOK_VERSION = "v0.7.0"
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 #: What a real node runs (tests/controlplane/node.py), built from the same module, only when asked for.
 NODE_COMPONENTS = ("kubelet", "kube-proxy")
+SERVICE_CIDR = "10.96.0.0/16"     # the Services' ClusterIPs
 CONTEXT = "arrkestra"
 NODE = "kwok-node-0"
 PROCESSES = ("etcd", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -100,7 +101,8 @@ def log(message):
 
 # -- build -----------------------------------------------------------------------------------
 def build(node=False):
-    """Build what is missing (with ``node``, kubelet and kube-proxy too); return the bin directory."""
+    """Build what is missing (with ``node``, the real node's too: kubelet, kube-proxy, OWN_MODULES); return
+    the bin directory."""
     target = bin_dir()
     os.makedirs(target, exist_ok=True)
     env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
@@ -112,7 +114,8 @@ def build(node=False):
                             "k8s.io/kubernetes/cmd/" + name], cwd=HERE, env=env, check=True)
             os.rename(path + ".tmp", path)
     if node:
-        _build_coredns(target, env)
+        for name, (module, marker) in OWN_MODULES.items():
+            _build_own_module(target, env, name, module, marker)
     kwok = os.path.join(target, "kwok")
     if not os.path.exists(kwok):
         log("building kwok %s" % KWOK_VERSION)
@@ -122,21 +125,30 @@ def build(node=False):
     return target
 
 
-def coredns_version():
-    with open(os.path.join(HERE, "coredns", "go.mod"), encoding="utf-8") as handle:
-        return re.search(r"^require github.com/coredns/coredns (v\S+)", handle.read(), re.M).group(1)
+#: The real node's pieces from other projects, each built in a Go module of its own beside this one
+#: (tests/controlplane/<name>: their requirements would move the control plane's module versions):
+#: name -> (the module it builds, what ``<binary> -version`` prints before the version).
+OWN_MODULES = {"coredns": ("github.com/coredns/coredns", "CoreDNS-"),           # the cluster's DNS
+               "kube-router": ("github.com/cloudnativelabs/kube-router/v2", "kube-router-netpol v")}  # policies
 
 
-def _build_coredns(target, env):
-    """The cluster DNS of a real node: a CoreDNS with only the plugins it needs (tests/controlplane/coredns)."""
-    path = os.path.join(target, "coredns")
+def own_module_version(name):
+    """The version of ``OWN_MODULES[name]`` that tests/controlplane/<name>/go.mod pins."""
+    module = OWN_MODULES[name][0]
+    with open(os.path.join(HERE, name, "go.mod"), encoding="utf-8") as handle:
+        return re.search(r"^\s*(?:require )?%s (v\S+)" % re.escape(module), handle.read(), re.M).group(1)
+
+
+def _build_own_module(target, env, name, module, marker):
+    path = os.path.join(target, name)
+    wanted = marker + own_module_version(name).lstrip("v")
     if os.path.exists(path):
         out = subprocess.run([path, "-version"], capture_output=True, text=True, check=False).stdout
-        if "CoreDNS-" + coredns_version().lstrip("v") in out:
+        if wanted in out:
             return
-    log("building coredns %s (first time: a few minutes)" % coredns_version())
+    log("building %s from %s %s (first time: a few minutes)" % (name, module, own_module_version(name)))
     subprocess.run(["nice", "-n", "5", "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path + ".tmp", "."],
-                   cwd=os.path.join(HERE, "coredns"), env=env, check=True)
+                   cwd=os.path.join(HERE, name), env=env, check=True)
     os.rename(path + ".tmp", path)
 
 
@@ -367,7 +379,7 @@ def start(timeout=180):
         spawn(state, "kube-apiserver", [
             os.path.join(binaries, "kube-apiserver"), "--etcd-servers", "http://127.0.0.1:%d" % etcd_port,
             "--bind-address", api_host, "--advertise-address", api_host, "--secure-port", str(api_port),
-            "--service-cluster-ip-range", "10.96.0.0/16", "--client-ca-file", files["ca_crt"],
+            "--service-cluster-ip-range", SERVICE_CIDR, "--client-ca-file", files["ca_crt"],
             "--tls-cert-file", files["server_crt"], "--tls-private-key-file", files["server_key"],
             "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
             "--service-account-key-file", files["sa_pub"], "--service-account-signing-key-file", files["sa_key"],

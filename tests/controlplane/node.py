@@ -8,6 +8,12 @@ images come from tests/controlplane/images.py, imported into containerd: no regi
 The cluster's DNS is CoreDNS (built from its Go module with only the plugins it needs,
 tests/controlplane/coredns) on the node's address, behind the Service ``kube-system/kube-dns``
 at 10.96.0.10, the clusterDNS kubelet gives pods; it knows the cluster's names only.
+NetworkPolicies are enforced as k3s enforces them: by kube-router's policy controller (the
+part k3s embeds, built from its Go module in tests/controlplane/kube-router), with iptables
+rules and Debian's ipset in the node's namespace. Like on k3s, a connection from the node's
+own addresses (kubelet's probes) is always let in; one from the API server, which is on the
+other end of the link here - as a k3s server is for the pods of an agent - is a caller like
+any other.
 
 Everything node-side lives in the network namespace ``arrkestra-node``, linked to the
 machine by one veth pair (``arrk-host`` 172.31.213.1/30 - the API server binds there,
@@ -60,7 +66,7 @@ TAINT = {"key": "arrkestra.test/real-node", "value": "true", "effect": "NoSchedu
 CGROUP = "arrkestra-node"
 #: kubelet sets these at start (pkg/kubelet/cm/container_manager_linux.go, setupKernelTunables); put back on stop.
 SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops")
-PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns")
+PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "kube-router")
 
 
 def placement():
@@ -104,8 +110,8 @@ def log(message):
 
 
 def possible():
-    """A real node needs root (namespaces, cgroups, iptables) and Debian's containerd."""
-    return os.geteuid() == 0 and bool(shutil.which("containerd")) and bool(shutil.which("nsenter"))
+    """A real node needs root (namespaces, cgroups, iptables) and Debian's containerd and ipset."""
+    return os.geteuid() == 0 and all(shutil.which(c) for c in ("containerd", "nsenter", "ipset"))
 
 
 def _run(*argv, check=True):
@@ -397,6 +403,16 @@ def unmount_under(directory):
         _run("umount", "-l", mount, check=False)
 
 
+def _iptables_rules(table="filter"):
+    """The rules of ``table`` in the node's namespace (``iptables -S``)."""
+    return _run(*_in_netns(["iptables", "-t", table, "-S"]), check=False).stdout
+
+
+def policy_rules():
+    """What kube-router made of the NetworkPolicies in the node: its iptables rules and ipsets, as text."""
+    return _iptables_rules() + _run(*_in_netns(["ipset", "save"]), check=False).stdout
+
+
 # -- processes --------------------------------------------------------------------------------------
 def _spawn(node, name, argv):
     return cluster.spawn(node, name, _in_netns(argv))
@@ -410,7 +426,7 @@ def start(state, timeout=180):
     if state.get("node") and all(cluster.alive(state["node"]["pids"].get(n, 0)) for n in PROCESSES):
         return state["node"]
     if not possible():
-        raise RuntimeError("a real node needs root, nsenter and Debian's containerd (tests/apt-packages.txt)")
+        raise RuntimeError("a real node needs root, nsenter and Debian's containerd and ipset (tests/apt-packages.txt)")
     if state.get("api_host") != HOST_IP:
         raise RuntimeError("the control plane was started without the node's link (not as root?)")
     binaries = cluster.build(node=True)
@@ -459,7 +475,7 @@ def start(state, timeout=180):
         cluster.wait_until("the node %s" % NAME, ready, timeout, node, "kubelet")
 
         def rules():
-            return "KUBE-SERVICES" in _run(*_in_netns(["iptables", "-t", "nat", "-S"])).stdout
+            return "KUBE-SERVICES" in _iptables_rules("nat")
 
         cluster.wait_until("kube-proxy's rules", rules, timeout, node, "kube-proxy")
         _dns_service(core, k8s)
@@ -468,6 +484,11 @@ def start(state, timeout=180):
         cluster.save(state)
         cluster.wait_until("CoreDNS", lambda: resolve("kubernetes.default.svc." + CLUSTER_DOMAIN) == ["10.96.0.1"],
                            timeout, node, "coredns")
+        _spawn(node, "kube-router", [os.path.join(binaries, "kube-router"), "--kubeconfig", kubeconfig,
+                                     "--hostname-override", NAME, "--service-cluster-ip-range", cluster.SERVICE_CIDR])
+        cluster.save(state)
+        cluster.wait_until("kube-router's policy chains", lambda: "-A KUBE-ROUTER-FORWARD" in _iptables_rules(),
+                           timeout, node, "kube-router")
         # The node-lifecycle controller is off (kwok's nodes have no lease): lift the taint it would lift.
         taints = [t for t in core.read_node(NAME).spec.taints or () if t.key == TAINT["key"]]
         core.patch_node(NAME, {"spec": {"taints": [{"key": t.key, "value": t.value, "effect": t.effect}
@@ -484,7 +505,7 @@ def stop(state):
     node = state.get("node")
     if not node:
         return
-    for name in ("coredns", "kube-proxy", "kubelet"):
+    for name in ("kube-router", "coredns", "kube-proxy", "kubelet"):
         cluster.terminate(node["pids"].get(name))
     socket_path = node.get("containerd")
     if socket_path and cluster.alive(node["pids"].get("containerd", 0)):

@@ -11,7 +11,8 @@ registry serves here.
 So the pods really run: the seed init containers write the files the apps read at start, the rendered
 probes decide readiness, the wiring phase reaches each app through the API server's service proxy, and the
 apps reach each other by their in-cluster names through the cluster's DNS and Services (Prowlarr's test of
-Radarr, Radarr's test of qBittorrent). Run twice: the second run changes nothing and sends no write to any
+Radarr, Radarr's test of qBittorrent) - across the stack's NetworkPolicies, which kube-router enforces
+there: a caller the policies forgot would fail the run. Run twice: the second run changes nothing and sends no write to any
 app - neither through the API server (its audit log) nor between the apps (each double's request log).
 """
 
@@ -38,18 +39,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.controlplane, pytest.mark.slo
 SOURCE = os.path.join(ROOT, "inventories", "local")
 PHASES = ("nodes.yml", "platform.yml", "apps.yml", "wiring.yml")     # site.yml's phases
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+STORAGE_CLASS = "arrkestra-real-node"
 #: the local inventory's apps and what stands in for their image here
 IMAGE_OF = {"qbittorrent": images.reference("qbittorrent")}
 IMAGE_OF.update({kind: images.double(kind) for kind in images.DOUBLE_KINDS})
 
 
 def _storage(api, client, tmp_path, ns, count):
-    """What local-path-provisioner gives on k3s: the class, and a 0777 host folder per claim (as its helper
-    pod makes them)."""
+    """What local-path-provisioner gives on k3s: a class that binds when the pod is scheduled, and a 0777 host
+    folder per claim on the node (as its helper pod makes them). A class of this test's own, named by the
+    inventory (arrkestra_config_storage_class), so that no claim takes a volume another test left."""
     storage, core = client.StorageV1Api(api), client.CoreV1Api(api)
     try:
-        storage.create_storage_class({"metadata": {"name": "local-path"}, "provisioner": "kubernetes.io/no-provisioner",
-                                      "volumeBindingMode": "Immediate"})
+        storage.create_storage_class({"metadata": {"name": STORAGE_CLASS}, "provisioner": "kubernetes.io/no-provisioner",
+                                      "volumeBindingMode": "WaitForFirstConsumer"})
     except client.ApiException as exc:
         if exc.status != 409:
             raise
@@ -58,7 +61,7 @@ def _storage(api, client, tmp_path, ns, count):
         folder.mkdir(parents=True)
         os.chmod(folder, 0o777)
         core.create_persistent_volume({"metadata": {"name": "%s-%02d" % (ns, index)}, "spec": {
-            "capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "local-path",
+            "capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": STORAGE_CLASS,
             "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": str(folder)},
             "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
                 {"key": "kubernetes.io/hostname", "operator": "In", "values": [node.NAME]}]}]}}}})
@@ -98,12 +101,16 @@ def test_the_readme_command_on_a_real_node(tmp_path, controlplane, real_node):  
     overrides = {
         "arrkestra_distribution": "existing", "arrkestra_helm_controller": False,
         "arrkestra_kubeconfig": controlplane["kubeconfig"], "arrkestra_kube_context": controlplane["context"],
-        "arrkestra_namespace": ns, "arrkestra_apps": apps,
+        "arrkestra_namespace": ns, "arrkestra_apps": apps, "arrkestra_config_storage_class": STORAGE_CLASS,
         "arrkestra_images": {"helper": images.reference("busybox"), "sqlite": images.reference("sqlite")},
         "arrkestra_data": dict(_shipped_variable(SOURCE, "arrkestra_data"), path=str(data)),
         # the charts of the platform need images this lab cannot pull; a cluster you bring has no servicelb
         "arrkestra_load_balancer": {"type": "none"}, "arrkestra_ingress": {"enabled": False},
         "arrkestra_certificates": {"enabled": False},
+        # kube-router enforces the policies on the node. The wiring phase's requests through the API server's
+        # proxy come from the API server's address, the other end of the node's link - as from a k3s server
+        # to the pods of an agent node (on a one-node k3s they come from the node's own address, always let in).
+        "arrkestra_network_policies": {"enabled": True, "allow_cidrs": ["%s/32" % node.HOST_IP]},
         "platform_wait_timeout": 120, "apps_wait_timeout": 300, "wiring_wait_timeout": 180,
         "wiring_record_file": str(tmp_path / "state" / "wiring.json"),
     }
