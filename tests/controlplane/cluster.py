@@ -39,6 +39,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 KWOK_VERSION = "v0.7.0"
+#: the real node's volumes, as k3s provisions them (tests/controlplane/node.py)
+LOCAL_PATH_VERSION = "v0.0.30"
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 #: What a real node runs (tests/controlplane/node.py), built from the same module, only when asked for.
 NODE_COMPONENTS = ("kubelet", "kube-proxy")
@@ -116,13 +118,24 @@ def build(node=False):
     if node:
         for name, (module, marker) in OWN_MODULES.items():
             _build_own_module(target, env, name, module, marker)
-    kwok = os.path.join(target, "kwok")
-    if not os.path.exists(kwok):
-        log("building kwok %s" % KWOK_VERSION)
-        subprocess.run(["nice", "-n", "5", "go", "install", "-trimpath", "-ldflags", "-s -w",
-                        "sigs.k8s.io/kwok/cmd/kwok@" + KWOK_VERSION],
-                       env=dict(env, GOBIN=target, GOFLAGS=""), check=True)
+    _go_install(target, env, "kwok", "sigs.k8s.io/kwok/cmd/kwok", KWOK_VERSION)
+    if node:
+        _go_install(target, env, "local-path-provisioner", "github.com/rancher/local-path-provisioner",
+                    LOCAL_PATH_VERSION, "main.VERSION")
     return target
+
+
+def _go_install(target, env, name, package, version_, stamp=None):
+    """``go install <package>@<version_>`` into ``target`` (a module built as released, no replace lines),
+    the version stamped into the variable ``stamp`` and checked with ``<name> --version``, if given."""
+    path = os.path.join(target, name)
+    if os.path.exists(path) and (not stamp or version_ in subprocess.run(
+            [path, "--version"], capture_output=True, text=True, check=False).stdout.split()):
+        return
+    log("building %s %s" % (name, version_))
+    ldflags = "-s -w" + (" -X %s=%s" % (stamp, version_) if stamp else "")
+    subprocess.run(["nice", "-n", "5", "go", "install", "-trimpath", "-ldflags", ldflags, "%s@%s" % (package, version_)],
+                   env=dict(env, GOBIN=target, GOFLAGS=""), check=True)
 
 
 #: The real node's pieces from other projects, each built in a Go module of its own beside this one

@@ -13,7 +13,9 @@ part k3s embeds, built from its Go module in tests/controlplane/kube-router), wi
 rules and Debian's ipset in the node's namespace. Like on k3s, a connection from the node's
 own addresses (kubelet's probes) is always let in; one from the API server, which is on the
 other end of the link here - as a k3s server is for the pods of an agent - is a caller like
-any other.
+any other. Volumes come as k3s makes them: local-path-provisioner (built from its Go module,
+running beside the control plane) answers the claims of the class :data:`STORAGE_CLASS` once
+their pod is scheduled, with a helper pod that makes a 0777 folder under the node's directory.
 
 Everything node-side lives in the network namespace ``arrkestra-node``, linked to the
 machine by one veth pair (``arrk-host`` 172.31.213.1/30 - the API server binds there,
@@ -66,7 +68,11 @@ TAINT = {"key": "arrkestra.test/real-node", "value": "true", "effect": "NoSchedu
 CGROUP = "arrkestra-node"
 #: kubelet sets these at start (pkg/kubelet/cm/container_manager_linux.go, setupKernelTunables); put back on stop.
 SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops")
-PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "kube-router")
+PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "kube-router", "local-path-provisioner")
+#: the class of the real node's volumes, and where its provisioner keeps its configuration
+STORAGE_CLASS = "real-node-local-path"
+LOCAL_PATH = {"namespace": "local-path-storage", "provisioner": "rancher.io/local-path",
+              "configmap": "local-path-config", "service_account": "local-path-provisioner"}
 
 
 def placement():
@@ -252,6 +258,39 @@ def _corefile(kubeconfig):
     loadbalance
 }
 """ % {"ip": NODE_IP, "kubeconfig": kubeconfig}
+
+
+def _local_path(state, k8s, folder, helper_image):
+    """What local-path-provisioner reads (its namespace, the helper pods' ServiceAccount, its ConfigMap) and the
+    class of the real node's volumes. Its helper pod runs ``/script/setup`` with the claim's folder in VOL_DIR
+    (local-path-provisioner v0.0.30 provisioner.go:45-47, 387-391, 603-671); the scripts do what the project's
+    deploy/local-path-storage.yaml and k3s's do: a folder anyone may write, removed with its volume."""
+    api, dummy = cluster.client(state)
+    core, storage = k8s.CoreV1Api(api), k8s.StorageV1Api(api)
+    namespace = LOCAL_PATH["namespace"]
+    config = {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [folder]}]}
+    helper_pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "helper-pod"}, "spec": {
+        "containers": [{"name": "helper-pod", "image": helper_image, "imagePullPolicy": "IfNotPresent"}]}}
+    data = {"config.json": json.dumps(config), "helperPod.yaml": json.dumps(helper_pod),
+            "setup": '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
+            "teardown": '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n'}
+    for create, args in (
+            (core.create_namespace, ({"metadata": {"name": namespace}},)),
+            (core.create_namespaced_service_account, (namespace, {"metadata": {"name": LOCAL_PATH["service_account"]}})),
+            (storage.create_storage_class, ({"metadata": {"name": STORAGE_CLASS}, "provisioner": LOCAL_PATH["provisioner"],
+                                             "volumeBindingMode": "WaitForFirstConsumer", "reclaimPolicy": "Delete"},))):
+        try:
+            create(*args)
+        except k8s.ApiException as exc:
+            if exc.status != 409:
+                raise
+    body = {"metadata": {"name": LOCAL_PATH["configmap"]}, "data": data}
+    try:
+        core.create_namespaced_config_map(namespace, body)
+    except k8s.ApiException as exc:
+        if exc.status != 409:
+            raise
+        core.replace_namespaced_config_map(LOCAL_PATH["configmap"], namespace, body)   # this node's folder
 
 
 def _dns_service(core, k8s):
@@ -489,6 +528,13 @@ def start(state, timeout=180):
         cluster.save(state)
         cluster.wait_until("kube-router's policy chains", lambda: "-A KUBE-ROUTER-FORWARD" in _iptables_rules(),
                            timeout, node, "kube-router")
+        _local_path(state, k8s, os.path.join(directory, "local-path"), refs["busybox"])
+        cluster.spawn(node, "local-path-provisioner", [
+            os.path.join(binaries, "local-path-provisioner"), "start", "--kubeconfig", state["kubeconfig"],
+            "--namespace", LOCAL_PATH["namespace"], "--provisioner-name", LOCAL_PATH["provisioner"],
+            "--configmap-name", LOCAL_PATH["configmap"], "--service-account-name", LOCAL_PATH["service_account"],
+            "--helper-image", refs["busybox"]])
+        cluster.save(state)
         # The node-lifecycle controller is off (kwok's nodes have no lease): lift the taint it would lift.
         taints = [t for t in core.read_node(NAME).spec.taints or () if t.key == TAINT["key"]]
         core.patch_node(NAME, {"spec": {"taints": [{"key": t.key, "value": t.value, "effect": t.effect}
@@ -505,7 +551,7 @@ def stop(state):
     node = state.get("node")
     if not node:
         return
-    for name in ("kube-router", "coredns", "kube-proxy", "kubelet"):
+    for name in ("local-path-provisioner", "kube-router", "coredns", "kube-proxy", "kubelet"):
         cluster.terminate(node["pids"].get(name))
     socket_path = node.get("containerd")
     if socket_path and cluster.alive(node["pids"].get("containerd", 0)):

@@ -39,32 +39,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.controlplane, pytest.mark.slo
 SOURCE = os.path.join(ROOT, "inventories", "local")
 PHASES = ("nodes.yml", "platform.yml", "apps.yml", "wiring.yml")     # site.yml's phases
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-STORAGE_CLASS = "arrkestra-real-node"
 #: the local inventory's apps and what stands in for their image here
 IMAGE_OF = {"qbittorrent": images.reference("qbittorrent")}
 IMAGE_OF.update({kind: images.double(kind) for kind in images.DOUBLE_KINDS})
-
-
-def _storage(api, client, tmp_path, ns, count):
-    """What local-path-provisioner gives on k3s: a class that binds when the pod is scheduled, and a 0777 host
-    folder per claim on the node (as its helper pod makes them). A class of this test's own, named by the
-    inventory (arrkestra_config_storage_class), so that no claim takes a volume another test left."""
-    storage, core = client.StorageV1Api(api), client.CoreV1Api(api)
-    try:
-        storage.create_storage_class({"metadata": {"name": STORAGE_CLASS}, "provisioner": "kubernetes.io/no-provisioner",
-                                      "volumeBindingMode": "WaitForFirstConsumer"})
-    except client.ApiException as exc:
-        if exc.status != 409:
-            raise
-    for index in range(count):
-        folder = tmp_path / "volumes" / ("pv%02d" % index)
-        folder.mkdir(parents=True)
-        os.chmod(folder, 0o777)
-        core.create_persistent_volume({"metadata": {"name": "%s-%02d" % (ns, index)}, "spec": {
-            "capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": STORAGE_CLASS,
-            "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": str(folder)},
-            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node.NAME]}]}]}}}})
 
 
 def _pod_logs(core, ns):
@@ -101,7 +78,7 @@ def test_the_readme_command_on_a_real_node(tmp_path, controlplane, real_node):  
     overrides = {
         "arrkestra_distribution": "existing", "arrkestra_helm_controller": False,
         "arrkestra_kubeconfig": controlplane["kubeconfig"], "arrkestra_kube_context": controlplane["context"],
-        "arrkestra_namespace": ns, "arrkestra_apps": apps, "arrkestra_config_storage_class": STORAGE_CLASS,
+        "arrkestra_namespace": ns, "arrkestra_apps": apps, "arrkestra_config_storage_class": node.STORAGE_CLASS,
         "arrkestra_images": {"helper": images.reference("busybox"), "sqlite": images.reference("sqlite")},
         "arrkestra_data": dict(_shipped_variable(SOURCE, "arrkestra_data"), path=str(data)),
         # the charts of the platform need images this lab cannot pull; a cluster you bring has no servicelb
@@ -117,7 +94,6 @@ def test_the_readme_command_on_a_real_node(tmp_path, controlplane, real_node):  
     inventory = _copy_inventory(SOURCE, str(tmp_path / "inventory"), overrides)
     api, client = cluster.client(controlplane)
     core = client.CoreV1Api(api)
-    _storage(api, client, tmp_path, ns, 12)
     timings = []
     try:
         with node.only(controlplane):
@@ -130,6 +106,16 @@ def test_the_readme_command_on_a_real_node(tmp_path, controlplane, real_node):  
             assert running and all(p.spec.node_name == node.NAME for p in running)
             for pod in running:     # Ready through the probes the apps phase rendered
                 assert all(s.ready for s in pod.status.container_statuses), pod.metadata.name
+            # The apps' config volumes: made by local-path-provisioner once each pod was scheduled, as on k3s
+            # (a CronJob's claim, Recyclarr's, waits for its first run).
+            used = {v.persistent_volume_claim.claim_name for p in running for v in p.spec.volumes or ()
+                    if v.persistent_volume_claim}
+            claims = [c for c in core.list_namespaced_persistent_volume_claim(ns).items
+                      if c.spec.storage_class_name == node.STORAGE_CLASS and c.metadata.name in used]
+            assert claims and all(c.status.phase == "Bound" for c in claims), [c.status.phase for c in claims]
+            for claim in claims:
+                annotations = core.read_persistent_volume(claim.spec.volume_name).metadata.annotations or {}
+                assert annotations.get("pv.kubernetes.io/provisioned-by") == node.LOCAL_PATH["provisioner"], claim
             logs = _pod_logs(core, ns)
             violations = {app: [l for l in lines if l.startswith(VIOLATION)] for app, lines in logs.items()}
             assert not any(violations.values()), violations
@@ -170,14 +156,9 @@ def test_the_readme_command_on_a_real_node(tmp_path, controlplane, real_node):  
             core.delete_namespace(ns)
         except client.ApiException:
             pass
-        deadline = time.monotonic() + 60     # the pods go before their volumes do
+        deadline = time.monotonic() + 60     # the pods go, then local-path-provisioner removes their volumes
         while time.monotonic() < deadline and core.list_namespaced_pod(ns).items:
             time.sleep(1)
-        for index in range(12):
-            try:
-                core.delete_persistent_volume("%s-%02d" % (ns, index))
-            except client.ApiException:
-                pass
 
 
 def _back_up(batch, core, ns, app, data):
