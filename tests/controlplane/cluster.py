@@ -110,14 +110,14 @@ def build(node=False):
     env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
     for name in COMPONENTS + (NODE_COMPONENTS if node else ()):
         path = os.path.join(target, name)
-        if not _stamped(path):
+        if not _says(path, "--version", version(), word=True):
             log("building %s %s (first time: several minutes)" % (name, version()))
             subprocess.run(["nice", "-n", "5", "go", "build", "-trimpath", "-ldflags", _ldflags(), "-o", path + ".tmp",
                             "k8s.io/kubernetes/cmd/" + name], cwd=HERE, env=env, check=True)
             os.rename(path + ".tmp", path)
     if node:
-        for name, (module, marker) in OWN_MODULES.items():
-            _build_own_module(target, env, name, module, marker)
+        for name in OWN_MODULES:
+            _build_own_module(target, env, name)
     _go_install(target, env, "kwok", "sigs.k8s.io/kwok/cmd/kwok", KWOK_VERSION)
     if node:
         _go_install(target, env, "local-path-provisioner", "github.com/rancher/local-path-provisioner",
@@ -129,8 +129,7 @@ def _go_install(target, env, name, package, version_, stamp=None):
     """``go install <package>@<version_>`` into ``target`` (a module built as released, no replace lines),
     the version stamped into the variable ``stamp`` and checked with ``<name> --version``, if given."""
     path = os.path.join(target, name)
-    if os.path.exists(path) and (not stamp or version_ in subprocess.run(
-            [path, "--version"], capture_output=True, text=True, check=False).stdout.split()):
+    if os.path.exists(path) and (not stamp or _says(path, "--version", version_, word=True)):
         return
     log("building %s %s" % (name, version_))
     ldflags = "-s -w" + (" -X %s=%s" % (stamp, version_) if stamp else "")
@@ -152,14 +151,13 @@ def own_module_version(name):
         return re.search(r"^\s*(?:require )?%s (v\S+)" % re.escape(module), handle.read(), re.M).group(1)
 
 
-def _build_own_module(target, env, name, module, marker):
+def _build_own_module(target, env, name):
     path = os.path.join(target, name)
-    wanted = marker + own_module_version(name).lstrip("v")
-    if os.path.exists(path):
-        out = subprocess.run([path, "-version"], capture_output=True, text=True, check=False).stdout
-        if wanted in out:
-            return
-    log("building %s from %s %s (first time: a few minutes)" % (name, module, own_module_version(name)))
+    module, marker = OWN_MODULES[name]
+    pinned = own_module_version(name)
+    if _says(path, "-version", marker + pinned.lstrip("v")):
+        return
+    log("building %s from %s %s (first time: a few minutes)" % (name, module, pinned))
     subprocess.run(["nice", "-n", "5", "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path + ".tmp", "."],
                    cwd=os.path.join(HERE, name), env=env, check=True)
     os.rename(path + ".tmp", path)
@@ -175,12 +173,13 @@ def _ldflags():
                                     for key, value in stamps.items()])
 
 
-def _stamped(path):
-    """The binary is there and says the pinned version (older caches hold unstamped builds)."""
+def _says(path, flag, text, word=False):
+    """The binary at ``path`` is there and ``<path> <flag>`` prints ``text`` (as a whole word, with ``word``):
+    the version a build stamped (older caches hold unstamped or older builds)."""
     if not os.path.exists(path):
         return False
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    return version() in out.split()
+    out = subprocess.run([path, flag], capture_output=True, text=True, check=False).stdout
+    return text in (out.split() if word else out)
 
 
 # -- certificates ------------------------------------------------------------------------------
@@ -348,6 +347,20 @@ def _client(kubeconfig):
 def client(state):
     """(ApiClient, the ``kubernetes.client`` module) for the running control plane ``state``."""
     return _client(state["kubeconfig"])
+
+
+def create(call, *args):
+    """``call(*args)`` - a ``create_*`` method of a kubernetes client API - tolerating an object that is already
+    there: whether it was created."""
+    from kubernetes.client import ApiException
+
+    try:
+        call(*args)
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+        return False
+    return True
 
 
 def start(timeout=180):

@@ -68,6 +68,7 @@ TAINT = {"key": "arrkestra.test/real-node", "value": "true", "effect": "NoSchedu
 CGROUP = "arrkestra-node"
 #: kubelet sets these at start (pkg/kubelet/cm/container_manager_linux.go, setupKernelTunables); put back on stop.
 SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops")
+#: what the node runs, in the order start() starts them
 PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "kube-router", "local-path-provisioner")
 #: the class of the real node's volumes, and where its provisioner keeps its configuration
 STORAGE_CLASS = "real-node-local-path"
@@ -260,13 +261,12 @@ def _corefile(kubeconfig):
 """ % {"ip": NODE_IP, "kubeconfig": kubeconfig}
 
 
-def _local_path(state, k8s, folder, helper_image):
+def _local_path(core, k8s, folder, helper_image):
     """What local-path-provisioner reads (its namespace, the helper pods' ServiceAccount, its ConfigMap) and the
     class of the real node's volumes. Its helper pod runs ``/script/setup`` with the claim's folder in VOL_DIR
     (local-path-provisioner v0.0.30 provisioner.go:45-47, 387-391, 603-671); the scripts do what the project's
     deploy/local-path-storage.yaml and k3s's do: a folder anyone may write, removed with its volume."""
-    api, dummy = cluster.client(state)
-    core, storage = k8s.CoreV1Api(api), k8s.StorageV1Api(api)
+    storage = k8s.StorageV1Api(core.api_client)
     namespace = LOCAL_PATH["namespace"]
     config = {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [folder]}]}
     helper_pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "helper-pod"}, "spec": {
@@ -274,22 +274,14 @@ def _local_path(state, k8s, folder, helper_image):
     data = {"config.json": json.dumps(config), "helperPod.yaml": json.dumps(helper_pod),
             "setup": '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
             "teardown": '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n'}
-    for create, args in (
-            (core.create_namespace, ({"metadata": {"name": namespace}},)),
-            (core.create_namespaced_service_account, (namespace, {"metadata": {"name": LOCAL_PATH["service_account"]}})),
-            (storage.create_storage_class, ({"metadata": {"name": STORAGE_CLASS}, "provisioner": LOCAL_PATH["provisioner"],
-                                             "volumeBindingMode": "WaitForFirstConsumer", "reclaimPolicy": "Delete"},))):
-        try:
-            create(*args)
-        except k8s.ApiException as exc:
-            if exc.status != 409:
-                raise
+    cluster.create(core.create_namespace, {"metadata": {"name": namespace}})
+    cluster.create(core.create_namespaced_service_account, namespace,
+                   {"metadata": {"name": LOCAL_PATH["service_account"]}})
+    cluster.create(storage.create_storage_class, {
+        "metadata": {"name": STORAGE_CLASS}, "provisioner": LOCAL_PATH["provisioner"],
+        "volumeBindingMode": "WaitForFirstConsumer", "reclaimPolicy": "Delete"})
     body = {"metadata": {"name": LOCAL_PATH["configmap"]}, "data": data}
-    try:
-        core.create_namespaced_config_map(namespace, body)
-    except k8s.ApiException as exc:
-        if exc.status != 409:
-            raise
+    if not cluster.create(core.create_namespaced_config_map, namespace, body):
         core.replace_namespaced_config_map(LOCAL_PATH["configmap"], namespace, body)   # this node's folder
 
 
@@ -297,23 +289,14 @@ def _dns_service(core, k8s):
     """kube-system/kube-dns at the clusterDNS address kubelet gives pods, leading to CoreDNS on the node."""
     ports = [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]
     labels = {"k8s-app": "kube-dns", "arrkestra.test/real-node": "true"}
-    try:
-        core.create_namespaced_service("kube-system", {"metadata": {"name": "kube-dns", "labels": labels}, "spec": {
-            "clusterIP": CLUSTER_DNS, "ports": [dict(p, targetPort=53) for p in ports]}})
-    except k8s.ApiException as exc:
-        if exc.status != 409:
-            raise
-    discovery = k8s.DiscoveryV1Api(core.api_client)
-    try:
-        discovery.create_namespaced_endpoint_slice("kube-system", {
-            "metadata": {"name": "kube-dns-node", "labels": dict(labels, **{
-                "kubernetes.io/service-name": "kube-dns",
-                "endpointslice.kubernetes.io/managed-by": "arrkestra.test"})},
-            "addressType": "IPv4", "ports": ports,
-            "endpoints": [{"addresses": [NODE_IP], "conditions": {"ready": True}, "nodeName": NAME}]})
-    except k8s.ApiException as exc:
-        if exc.status != 409:
-            raise
+    cluster.create(core.create_namespaced_service, "kube-system", {
+        "metadata": {"name": "kube-dns", "labels": labels},
+        "spec": {"clusterIP": CLUSTER_DNS, "ports": [dict(p, targetPort=53) for p in ports]}})
+    cluster.create(k8s.DiscoveryV1Api(core.api_client).create_namespaced_endpoint_slice, "kube-system", {
+        "metadata": {"name": "kube-dns-node", "labels": dict(labels, **{
+            "kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "arrkestra.test"})},
+        "addressType": "IPv4", "ports": ports,
+        "endpoints": [{"addresses": [NODE_IP], "conditions": {"ready": True}, "nodeName": NAME}]})
 
 
 def resolve(name, server=NODE_IP, timeout=2.0):
@@ -528,7 +511,7 @@ def start(state, timeout=180):
         cluster.save(state)
         cluster.wait_until("kube-router's policy chains", lambda: "-A KUBE-ROUTER-FORWARD" in _iptables_rules(),
                            timeout, node, "kube-router")
-        _local_path(state, k8s, os.path.join(directory, "local-path"), refs["busybox"])
+        _local_path(core, k8s, os.path.join(directory, "local-path"), refs["busybox"])
         cluster.spawn(node, "local-path-provisioner", [
             os.path.join(binaries, "local-path-provisioner"), "start", "--kubeconfig", state["kubeconfig"],
             "--namespace", LOCAL_PATH["namespace"], "--provisioner-name", LOCAL_PATH["provisioner"],
@@ -551,7 +534,7 @@ def stop(state):
     node = state.get("node")
     if not node:
         return
-    for name in ("local-path-provisioner", "kube-router", "coredns", "kube-proxy", "kubelet"):
+    for name in reversed(PROCESSES[1:]):       # the last started first; containerd after its containers
         cluster.terminate(node["pids"].get(name))
     socket_path = node.get("containerd")
     if socket_path and cluster.alive(node["pids"].get("containerd", 0)):
@@ -559,11 +542,9 @@ def stop(state):
         for task in listing.split():
             _run("ctr", "--address", socket_path, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", task, check=False)
     cluster.terminate(node["pids"].get("containerd"))
-    # The shims outlive containerd: they are in the node's cgroups or name its socket.
-    for pid in _pids_naming(node["dir"]):
-        cluster.terminate(pid)
+    # The shims outlive containerd: they name its socket, in the node's directory, which goes with its mounts.
+    clear(node["dir"])
     _cgroups_remove()
-    unmount_under(node["dir"])
     for path in set(_listing("/run/netns/cni-*")) - set(node.get("netns_before", ())):
         _run("umount", path, check=False)
         try:
@@ -574,7 +555,6 @@ def stop(state):
         if os.path.islink(path):
             os.remove(path)
     _sysctls_restore(node.get("sysctls"))
-    clear(node["dir"])
     state.pop("node", None)
     cluster.save(state)
 

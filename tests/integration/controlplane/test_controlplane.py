@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from tests.controlplane.cluster import create
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
 from tests.lab.playbook import Playbook, local_inventory, run_playbook
 
@@ -87,23 +88,14 @@ def _cluster_storage(controlplane, tmp_path, count, prefix):
 
     api = config.new_client_from_config(config_file=controlplane["kubeconfig"], context=controlplane["context"])
     storage, core = client.StorageV1Api(api), client.CoreV1Api(api)
-    try:
-        storage.create_storage_class({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-                                      "metadata": {"name": "local-path"}, "provisioner": "kubernetes.io/no-provisioner",
-                                      "volumeBindingMode": "Immediate"})
-    except client.ApiException as exc:
-        if exc.status != 409:
-            raise
+    create(storage.create_storage_class, {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                                          "metadata": {"name": "local-path"}, "provisioner": "kubernetes.io/no-provisioner",
+                                          "volumeBindingMode": "Immediate"})
     for index in range(count):
-        try:
-            core.create_persistent_volume({"apiVersion": "v1", "kind": "PersistentVolume",
-                                           "metadata": {"name": "%s-config-%02d" % (prefix, index)},
-                                           "spec": {"capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"],
-                                                    "storageClassName": "local-path",
-                                                    "hostPath": {"path": str(tmp_path / ("pv%02d" % index))}}})
-        except client.ApiException as exc:
-            if exc.status != 409:
-                raise
+        create(core.create_persistent_volume, {
+            "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "%s-config-%02d" % (prefix, index)},
+            "spec": {"capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "local-path",
+                     "hostPath": {"path": str(tmp_path / ("pv%02d" % index))}}})
     return api, client
 
 

@@ -33,7 +33,8 @@ from tests.controlplane import cluster, images, node
 from tests.controlplane.fixture import controlplane, real_node  # noqa: F401 pylint: disable=unused-import
 from tests.integration.controlplane.test_node import _wait
 from tests.integration.controlplane.test_site import _shipped_variable
-from tests.lab.playbook import ROOT, run_playbook
+from tests.integration.render.test_render import render
+from tests.lab.playbook import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.controlplane, pytest.mark.slow]
 
@@ -83,8 +84,7 @@ def _render(tmp_path, name, ns, allow_cidrs):
     vpn = dict(_shipped_variable(SOURCE, "arrkestra_vpn"), endpoints=["%s/32" % node.HOST_IP])
     extra = {"arrkestra_namespace": ns, "arrkestra_vpn": vpn,
              "arrkestra_network_policies": {"enabled": True, "allow_cidrs": allow_cidrs}}
-    proc = run_playbook("apps.yml", SOURCE, "-e", "apps_mode=render", "-e", "apps_render_dir=%s" % out,
-                        "-e", json.dumps(extra))
+    proc = render(SOURCE, str(out), "-e", json.dumps(extra))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     objects = {}
     for entry in sorted(os.listdir(out)):
@@ -202,14 +202,8 @@ def test_the_stacks_policies_bite(tmp_path, controlplane, real_node):  # noqa: F
     radarr, prowlarr, qbittorrent = ports("radarr"), ports("prowlarr"), ports("qbittorrent")
     assert "exportarr" in radarr, radarr        # the example monitors the arr apps
     ingress_ns = "kube-system"                  # k3s's Traefik (the example's distribution)
-    created = []
-    for extra_ns in (ns, "monitoring"):
-        try:
-            core.create_namespace({"metadata": {"name": extra_ns}})
-            created.append(extra_ns)
-        except client.ApiException as exc:
-            if exc.status != 409:
-                raise
+    created = [extra for extra in (ns, "monitoring")
+               if cluster.create(core.create_namespace, {"metadata": {"name": extra}})]
     lab = Lab(core, stream)
     sink = UdpSink(node.HOST_IP, (VPN_PORT, OTHER_PORT))
     try:

@@ -16,6 +16,7 @@ import re
 import pytest
 import yaml
 
+from tests.controlplane import cluster
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
 from tests.integration.controlplane.test_controlplane import _cluster_storage
 from tests.lab.playbook import ROOT, local_inventory, run_playbook
@@ -64,19 +65,11 @@ def _what_k3s_and_the_charts_bring(api, client, kinds):
         crds.server_side_apply(body=crd, name=crd["metadata"]["name"], field_manager="the-charts", force_conflicts=True)
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     for namespace, name in (("metallb-system", "metallb-controller"), ("cert-manager", "cert-manager-webhook")):
-        try:
-            core.create_namespace({"metadata": {"name": namespace}})
-        except client.ApiException as exc:
-            if exc.status != 409:
-                raise
+        cluster.create(core.create_namespace, {"metadata": {"name": namespace}})
         body = {"metadata": {"name": name}, "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {
             "metadata": {"labels": {"app": name}},
             "spec": {"containers": [{"name": name, "image": "chart/%s:1" % name, "securityContext": RESTRICTED}]}}}}
-        try:
-            apps.create_namespaced_deployment(namespace, body)
-        except client.ApiException as exc:
-            if exc.status != 409:
-                raise
+        if not cluster.create(apps.create_namespaced_deployment, namespace, body):
             apps.patch_namespaced_deployment(name, namespace, body)
 
 
