@@ -4,20 +4,53 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 
+import yaml
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _checks, _stack
 from ansible_collections.arrkestra.homelab.plugins.filter.wiring import wiring_credentials
 
 
-def stack(variables):
-    """The stack from the ``arrkestra_*`` variables, given without their prefix (``{"apps": ..., "namespace": ...}``)."""
+#: The prefixes of the roles' variables (what ``stack_unknown_variables`` checks).
+ROLE_PREFIXES = ("k3s", "node_prep", "talos", "existing_cluster", "stack", "platform", "apps", "wiring")
+
+
+def stack(variables, on_error="raise"):
+    """The stack from the ``arrkestra_*`` variables, given without their prefix (``{"apps": ..., "namespace": ...}``).
+
+    A wrong value raises, or with ``on_error='return'`` gives ``{"error": message}``: the stack role fails with the
+    message alone, not wrapped in the templating error's text."""
     try:
         return _stack.build(dict(variables or {}))
     except _stack.StackError as exc:
+        if on_error == "return":
+            return {"error": "Wrong inventory value, nothing was changed: %s" % exc}
         raise AnsibleFilterError("The inventory describes a stack that cannot run: %s" % exc)
+
+
+def stack_unknown_variables(names, collection_root):
+    """Of the variable ``names``, the role-prefixed ones (``k3s_*``, ``wiring_*``...) no role or playbook of the
+    collection mentions: ``{"errors": [...], "warnings": [...]}`` - an error when a known name is close (a typo,
+    whose value would be ignored), a warning when none is (perhaps a variable of the user's own)."""
+    known = set()
+    pattern = re.compile(r"\b(?:%s)_[a-z0-9_]+" % "|".join(ROLE_PREFIXES))
+    for folder in ("roles", "playbooks"):
+        for path in glob.glob(os.path.join(collection_root, folder, "**", "*.yml"), recursive=True):
+            with open(path, encoding="utf-8") as handle:
+                known.update(pattern.findall(handle.read()))
+    out = {"errors": [], "warnings": []}
+    for name in sorted(set(n for n in names or () if pattern.match(n)) - known):
+        hint = _checks.closest(name, known)
+        if hint:
+            out["errors"].append("%s is not a variable of the collection%s; its value would be ignored" % (name, hint))
+        else:
+            out["warnings"].append("%s is not a variable of the collection and is ignored" % name)
+    return out
 
 
 def stack_objects(model, only=None):
@@ -63,10 +96,27 @@ def stack_summary(model):
     return _stack.summary(model)
 
 
+def stack_role_problems(values, collection_root, roles):
+    """What is wrong with ``values`` (``{name: value}``) against the ``main`` argument specs of ``roles``: one
+    message per variable, as the roles would say it when they start (later, and on the nodes)."""
+    problems = []
+    for role in roles:
+        with open(os.path.join(collection_root, "roles", role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+            options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+        for option in options.values():
+            option.pop("required", None)      # the roles' own defaults are not loaded here
+        given = dict((k, v) for k, v in (values or {}).items() if k in options)
+        result = ArgumentSpecValidator(options).validate(given)
+        problems.extend("%s (role %s)" % (message, role) for message in result.error_messages)
+    return problems
+
+
 class FilterModule:
     def filters(self):
         return {
             "stack": stack,
+            "stack_unknown_variables": stack_unknown_variables,
+            "stack_role_problems": stack_role_problems,
             "stack_objects": stack_objects,
             "stack_prune": stack_prune,
             "stack_credentials": stack_credentials,

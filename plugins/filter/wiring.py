@@ -8,14 +8,21 @@ import base64
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _links
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _links, servarr
 
 
-def wiring_links(apps, settings=None):
-    """Every link between ``apps`` (see plugins/module_utils/_links.py)."""
+def wiring_links(apps, settings=None, on_error="raise"):
+    """Every link between ``apps`` (see plugins/module_utils/_links.py); the links the user adds are checked
+    against the item specs of the arr apps' modules. With ``on_error='return'``, a wrong link or setting gives
+    ``{"error": message}`` (the role fails with it alone, before any call)."""
+    settings = dict(settings or {})
+    settings["item_specs"] = dict((name, spec["options"]) for name, spec in servarr.links_spec().items()
+                                  if name != "app")
     try:
-        return _links.derive(list(apps or []), dict(settings or {}))
+        return _links.derive(list(apps or []), settings)
     except _links.LinkError as exc:
+        if on_error == "return":
+            return {"error": "Wrong wiring setting, nothing was changed: %s" % exc}
         raise AnsibleFilterError("Cannot wire the stack: %s" % exc)
 
 

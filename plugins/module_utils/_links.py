@@ -63,7 +63,26 @@ DEFAULT_SETTINGS = {
     "jellyfin_api_key_name": "arrkestra",
     "disabled": [],
     "extra": [],
+    "item_specs": None,
 }
+
+
+#: What a link of ``wiring_extra_links`` may be, per kind of app and group: (options it needs to be made, options
+#: it may have besides). The arr apps and Prowlarr take their modules' whole item specs (``servarr.links_spec``);
+#: the others the options the wiring role hands to their modules. Startup, API keys and Seerr's setup are made once
+#: per app by the collection: no extra link of theirs.
+EXTRA_GROUPS = {
+    "qbittorrent": {"categories": (("name",), ("save_path",))},
+    "sabnzbd": {"categories": (("name",), ("dir",))},
+    "jellyfin": {"libraries": (("name", "collection_type", "paths"), ())},
+    "seerr": {"services": (("kind", "name", "hostname", "port", "root_folder", "app_api_key"),
+                           ("use_ssl", "base_url", "is_4k", "is_default", "quality_profile"))},
+    "bazarr": {"connections": (("kind", "host", "port", "app_api_key"), ("use_ssl", "base_url"))},
+}
+#: What the arr apps' and Prowlarr's modules need to make an item, beyond their specs' required options.
+SERVARR_NEEDS = {"download_clients": ("implementation",), "applications": ("implementation", "base_url", "prowlarr_url",
+                                                                          "app_api_key"),
+                 "indexer_proxies": ("host",)}
 
 
 class LinkError(ValueError):
@@ -248,12 +267,11 @@ def _apply_user_choices(links, apps, settings):
                         "'radarr/download_clients/qbittorrent'; a prefix such as 'radarr/download_clients' "
                         "switches off a whole group)" % ", ".join(unknown))
     kept = [link for link in links if not any(_switched_off(link["id"], d) for d in disabled)]
-    for index, extra in enumerate(settings.get("extra") or ()):
-        missing = [k for k in ("app", "group", "item") if k not in extra]
-        if missing:
-            raise LinkError("wiring_extra_links[%d] lacks %s" % (index, ", ".join(missing)))
-        if extra["app"] not in names:
-            raise LinkError("wiring_extra_links[%d]: no app is named %r" % (index, extra["app"]))
+    extras = settings.get("extra") or ()
+    if not isinstance(extras, (list, tuple)):
+        raise LinkError("wiring_extra_links: %r is not a list of links ({app, group, item})" % (extras,))
+    for index, extra in enumerate(extras):
+        _check_extra(index, extra, apps, settings.get("item_specs"))
         item = copy.deepcopy(extra["item"])
         name = item.get("name") or item.get("path") or item.get("label") or str(index)
         kept.append({"id": "%s/%s/%s" % (extra["app"], extra["group"], name), "app": extra["app"],
@@ -264,6 +282,62 @@ def _apply_user_choices(links, apps, settings):
     if duplicates:
         raise LinkError("links defined twice: %s" % ", ".join(duplicates))
     return kept
+
+
+def _check_extra(index, extra, apps, item_specs):
+    """A link of ``wiring_extra_links``, checked before the wiring makes any call: its app, its group, its
+    item's options and the credentials its secrets name. ``item_specs``: ``{group: argument spec}`` of the arr
+    apps' and Prowlarr's groups (the wiring filter gives them; None skips the type checks)."""
+    where = "wiring_extra_links[%d]" % index
+    if not isinstance(extra, dict):
+        raise LinkError("%s: %r is not a link; give a mapping with app, group and item" % (where, extra))
+    unknown = sorted(set(extra) - {"app", "group", "item", "to", "secrets"})
+    missing = [k for k in ("app", "group", "item") if not extra.get(k)]
+    if unknown or missing:
+        raise LinkError("%s: %s (a link has app, group, item, and optionally to and secrets)" % (where, "; ".join(
+            (["unknown key(s) %s" % ", ".join(unknown)] if unknown else []) + (["no %s" % ", ".join(missing)]
+                                                                                if missing else []))))
+    of = dict((a["name"], a) for a in apps)
+    if extra["app"] not in of:
+        raise LinkError("%s.app: no app is named %r (apps: %s)" % (where, extra["app"], ", ".join(sorted(of))))
+    kind = of[extra["app"]]["kind"]
+    groups = EXTRA_GROUPS.get(kind, {})
+    if kind in SERVARR_KINDS:
+        groups = dict((g, None) for g, kinds in (("tags", SERVARR_KINDS), ("root_folders", ARR_KINDS),
+                                                ("download_clients", ARR_KINDS), ("applications", ("prowlarr",)),
+                                                ("indexer_proxies", ("prowlarr",))) if kind in kinds)
+    if extra["group"] not in groups:
+        raise LinkError("%s.group: %s (%s) has no group %r; its groups: %s"
+                        % (where, extra["app"], kind, extra["group"], ", ".join(sorted(groups)) or "none"))
+    item, secrets = extra["item"], extra.get("secrets") or {}
+    if not isinstance(item, dict) or not isinstance(secrets, dict):
+        raise LinkError("%s: item and secrets are mappings of option to value" % where)
+    for option, ref in secrets.items():
+        if not (isinstance(ref, (list, tuple)) and len(ref) == 2 and ref[0] in of
+                and ref[1] in (of[ref[0]].get("credentials") or ("api_key", "username", "password"))):
+            raise LinkError("%s.secrets.%s: %r is not [app, credential] of an app of the stack (like [radarr, api_key])"
+                            % (where, option, ref))
+    given = set(item) | set(secrets)
+    if kind in SERVARR_KINDS:
+        spec = (item_specs or {}).get(extra["group"]) or {}
+        needed = [k for k, v in spec.items() if v.get("required")] + list(SERVARR_NEEDS.get(extra["group"], ()))
+        allowed = set(spec) - {"state"} if spec else given
+    else:
+        needed, optional = groups[extra["group"]]
+        allowed = set(needed) | set(optional)
+    wrong = sorted(given - allowed)
+    if wrong:
+        raise LinkError("%s.item: unknown option(s) %s for %s's %s; known: %s"
+                        % (where, ", ".join(wrong), kind, extra["group"], ", ".join(sorted(allowed))))
+    lacking = [k for k in needed if k not in given]
+    if lacking:
+        raise LinkError("%s.item: a %s link of %s needs %s" % (where, extra["group"], kind, ", ".join(lacking)))
+    if kind in SERVARR_KINDS and item_specs:
+        from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+        spec = dict((k, dict(v, required=False)) for k, v in item_specs[extra["group"]].items())
+        errors = ArgumentSpecValidator(spec).validate(dict(item)).error_messages
+        if errors:
+            raise LinkError("%s.item: %s" % (where, "; ".join(errors)))
 
 
 def identity(link):

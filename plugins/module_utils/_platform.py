@@ -22,7 +22,7 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _checks, _stack
 
 #: Charts, pinned. (repo, chart, version)
 CHARTS = {
@@ -94,12 +94,14 @@ VPN_DEFAULT_PORTS = {
     "airvpn": (443, 1194, 1637), "cyberghost": (443, 443, None), "expressvpn": (None, 1195, None),
     "fastestvpn": (4443, 4443, 51820), "giganews": (None, 443, None), "hidemyass": (8080, 553, None),
     "ipvanish": (None, 443, None), "ivpn": (443, 1194, 58237), "mullvad": (443, 1194, 51820),
-    "nordvpn": (443, 1194, 51820), "perfectprivacy": (443, 443, None), "privado": (None, 1194, None),
+    "nordvpn": (443, 1194, 51820), "perfect privacy": (443, 443, None), "privado": (None, 1194, None),
     "private internet access": (502, 1198, None), "privatevpn": (443, 1194, None), "protonvpn": (443, 1194, 51820),
     "purevpn": (80, 53, None), "slickvpn": (443, 443, None), "surfshark": (1443, 1194, 51820),
     "torguard": (1912, 1912, None), "vpnsecure": (110, 1282, None), "vpn unlimited": (1197, 1197, None),
     "vyprvpn": (None, 443, None), "wevpn": (1195, 1194, None), "windscribe": (443, 1194, 1194),
 }
+#: gluetun v3.40.0's other names of a provider (internal/configuration/settings/provider.go:123-124).
+VPN_PROVIDER_ALIASES = {"pia": "private internet access"}
 #: WireGuard providers whose server port gluetun refuses to change (wireguardselection.go:52-90).
 VPN_FIXED_WIREGUARD_PORT = ("fastestvpn", "nordvpn", "protonvpn", "surfshark")
 #: The env variable that makes gluetun dial a given port.
@@ -114,27 +116,13 @@ def _merge(name, given):
     default = DEFAULTS[name]
     if not isinstance(default, dict):
         return default if given is None else given
-    if given is None:
-        return copy.deepcopy(default)
-    if not isinstance(given, dict):
-        raise PlatformError("arrkestra_%s must be a mapping (options: %s)" % (name, ", ".join(sorted(default))))
-    unknown = sorted(set(given) - set(default))
-    if unknown:
-        raise PlatformError("arrkestra_%s: unknown option(s) %s (known: %s)"
-                            % (name, ", ".join(unknown), ", ".join(sorted(default))))
     out = copy.deepcopy(default)
-    out.update(dict((k, v) for k, v in given.items() if v is not None))
+    out.update(dict((k, v) for k, v in _checks.mapping(given, "arrkestra_" + name, default).items() if v is not None))
     return out
 
 
 def _networks(values, variable):
-    out = []
-    for value in values or ():
-        try:
-            out.append(ipaddress.ip_network(str(value), strict=False))
-        except ValueError:
-            raise PlatformError("%s: %r is not a network (like 192.168.1.0/24)" % (variable, value))
-    return out
+    return [_checks.network(value, variable) for value in _checks.listing(values, variable)]
 
 
 def _pool_range(value):
@@ -247,6 +235,69 @@ def existing_cluster_problems(stack, version, storage_classes, crds):
     return problems
 
 
+#: The on/off options of the components.
+SWITCHES = {"ingress": ("enabled", "redirect_https"), "certificates": ("enabled",), "storage": ("nfs_csi",),
+            "monitoring": ("enabled",), "vpn": ("enabled",), "backups": ("enabled",), "network_policies": ("enabled",)}
+#: Prometheus's durations (its --storage.tsdb.retention.time): 7d, 12h, 1w2d.
+_DURATION_RE = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
+
+
+def _check_fields(out):
+    """Each component option's value on its own (what needs two options is checked where they meet)."""
+    check = _checks
+    for name, keys in SWITCHES.items():
+        for key in keys:
+            out[name][key] = check.boolean(out[name][key], "arrkestra_%s.%s" % (name, key))
+    ingress = out["ingress"]
+    if ingress["load_balancer_ip"] is not None:
+        ingress["load_balancer_ip"] = check.address(ingress["load_balancer_ip"], "arrkestra_ingress.load_balancer_ip")
+    certs = out["certificates"]
+    if certs["email"] is not None:
+        check.email(certs["email"], "arrkestra_certificates.email")
+    _stack._url(certs["acme_server"], "arrkestra_certificates.acme_server")
+    storage = out["storage"]
+    if storage["nfs_server"] is not None:
+        _stack._server(storage["nfs_server"], "arrkestra_storage.nfs_server")
+    if storage["nfs_export"] is not None:
+        _stack._absolute(storage["nfs_export"], "arrkestra_storage.nfs_export")
+    _stack._subdomain(storage["nfs_storage_class"], "arrkestra_storage.nfs_storage_class")
+    monitoring = out["monitoring"]
+    check.text(str(monitoring["retention"]), "arrkestra_monitoring.retention", _DURATION_RE,
+               "not a Prometheus duration; give a number and a unit, like 7d, 12h or 2w")
+    check.quantity(monitoring["storage_size"], "arrkestra_monitoring.storage_size", "storage")
+    check.quantity(monitoring["min_memory"], "arrkestra_monitoring.min_memory", "memory")
+    if monitoring["grafana_hostname"] is not None:
+        check.hostname(monitoring["grafana_hostname"], "arrkestra_monitoring.grafana_hostname")
+    monitoring["disk_alert_percent"] = check.integer(monitoring["disk_alert_percent"],
+                                                     "arrkestra_monitoring.disk_alert_percent", 50, 99)
+    monitoring["queue_stuck_hours"] = check.integer(monitoring["queue_stuck_hours"],
+                                                    "arrkestra_monitoring.queue_stuck_hours", 1, 720)
+    vpn = out["vpn"]
+    vpn["apps"] = [check.text(a, "arrkestra_vpn.apps") for a in check.listing(vpn["apps"], "arrkestra_vpn.apps")]
+    if vpn["provider"] is not None:
+        provider = str(vpn["provider"]).strip().lower()
+        provider = VPN_PROVIDER_ALIASES.get(provider, provider)
+        if provider not in VPN_DEFAULT_PORTS and provider != "custom":
+            raise PlatformError("arrkestra_vpn.provider: %r is not a provider gluetun knows%s; give one of %s"
+                                % (vpn["provider"], check.closest(provider, list(VPN_DEFAULT_PORTS) + ["custom"]),
+                                   ", ".join(sorted(list(VPN_DEFAULT_PORTS) + ["custom"]))))
+        vpn["provider"] = provider
+    if vpn["port"] is not None:
+        vpn["port"] = check.port(vpn["port"], "arrkestra_vpn.port")
+    for key, value in check.mapping(vpn["settings"], "arrkestra_vpn.settings").items():
+        if not re.match(r"^[A-Z][A-Z0-9_]*$", str(key)) or isinstance(value, (dict, list)):
+            raise PlatformError("arrkestra_vpn.settings: %r: %r is not a gluetun setting; give its environment "
+                                "variable and a plain value (like SERVER_COUNTRIES: Sweden)" % (key, value))
+    backups = out["backups"]
+    check.cron(backups["schedule"], "arrkestra_backups.schedule")
+    backups["keep"] = check.integer(backups["keep"], "arrkestra_backups.keep", 1, 365)
+    out["network_policies"]["allow_cidrs"] = check.listing(out["network_policies"]["allow_cidrs"],
+                                                           "arrkestra_network_policies.allow_cidrs")
+    lb = out["load_balancer"]
+    lb["addresses"] = check.listing(lb["addresses"], "arrkestra_load_balancer.addresses")
+    lb["networks"] = check.listing(lb["networks"], "arrkestra_load_balancer.networks")
+
+
 def settings(variables, stack_settings):
     """The platform settings of the inventory (``variables`` without the ``arrkestra_`` prefix).
 
@@ -262,6 +313,7 @@ def settings(variables, stack_settings):
         out[name] = _merge(name, variables.get(name))
         for key in SECRET_OPTIONS.get(name, ()):
             out[name][key] = bool(out[name][key])
+    _check_fields(out)
     out["cluster_cidrs"] = [str(n) for n in _networks(variables.get("cluster_cidrs") or CLUSTER_CIDRS[distribution],
                                                       "arrkestra_cluster_cidrs")]
     if out["vpn"]["enabled"] and not out["cluster_cidrs"]:
@@ -269,6 +321,13 @@ def settings(variables, stack_settings):
                             "the pod and service networks of your cluster (like [10.244.0.0/16, 10.96.0.0/12]); the "
                             "VPN's killswitch lets the download clients reach only them besides the tunnel")
     out["load_balancer"] = _load_balancer(out["load_balancer"], distribution)
+    wanted = out["ingress"]["load_balancer_ip"]
+    if wanted and out["load_balancer"]["type"] == "metallb" and not any(
+            first <= ipaddress.ip_address(wanted) <= last for first, last in map(
+                _pool_range, out["load_balancer"]["addresses"]) if first.version == ipaddress.ip_address(wanted).version):
+        raise PlatformError("arrkestra_ingress.load_balancer_ip: %s is outside MetalLB's pool (%s); MetalLB only hands "
+                            "out addresses of arrkestra_load_balancer.addresses" % (
+                                wanted, ", ".join(out["load_balancer"]["addresses"])))
     out["ingress"]["namespace"] = "kube-system" if distribution == "k3s" else "traefik"
     # Traefik's pods in that namespace, whatever its release is called (docs/upstream-facts.md, Traefik).
     out["ingress"]["pod_labels"] = {"app.kubernetes.io/name": "traefik"}
@@ -297,10 +356,7 @@ def settings(variables, stack_settings):
                             "arrkestra_storage.nfs_export (the export the NFS class makes volumes in)")
 
     monitoring = out["monitoring"]
-    _stack._quantity_mib(monitoring["min_memory"])
     monitoring["grafana_hostname"] = monitoring["grafana_hostname"] or "grafana.%s" % stack_settings["domain"]
-    if not 50 <= int(monitoring["disk_alert_percent"]) <= 99:
-        raise PlatformError("arrkestra_monitoring.disk_alert_percent must be between 50 and 99")
 
     vpn = out["vpn"]
     if vpn["enabled"]:
@@ -309,7 +365,7 @@ def settings(variables, stack_settings):
         if not vpn["provider"]:
             raise PlatformError("arrkestra_vpn is on: give arrkestra_vpn.provider, gluetun's VPN_SERVICE_PROVIDER "
                                 "(like mullvad, protonvpn, airvpn or custom)")
-        given = (variables.get("vpn") or {}).get("credentials") or {}
+        given = _checks.mapping((variables.get("vpn") or {}).get("credentials"), "arrkestra_vpn.credentials")
         missing = [k for k in VPN_REQUIRED[vpn["type"]] if not given.get(k)]
         if missing:
             raise PlatformError("arrkestra_vpn.type is %s: give %s in arrkestra_vpn.credentials (keep them in Ansible "
@@ -327,7 +383,6 @@ def settings(variables, stack_settings):
                 raise PlatformError("arrkestra_vpn: gluetun has no %s%s for provider %s" % (
                     vpn["type"], "" if vpn["type"] == "wireguard" else " over " + vpn["protocol"], vpn["provider"]))
         if vpn["port"]:
-            vpn["port"] = int(vpn["port"])
             if vpn["type"] == "wireguard" and provider in VPN_FIXED_WIREGUARD_PORT and vpn["port"] != default:
                 raise PlatformError("arrkestra_vpn.port: gluetun keeps %s's WireGuard port at %d; leave it out"
                                     % (vpn["provider"], default))
@@ -350,8 +405,6 @@ def settings(variables, stack_settings):
         vpn["credential_keys"] = []
 
     backups = out["backups"]
-    if int(backups["keep"]) < 1:
-        raise PlatformError("arrkestra_backups.keep must be at least 1")
     if str(backups["dir"]).startswith("/") or ".." in str(backups["dir"]).split("/"):
         raise PlatformError("arrkestra_backups.dir is a folder of the shared data tree, relative to it (like "
                             "backups), not %r" % backups["dir"])

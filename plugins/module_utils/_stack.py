@@ -20,6 +20,8 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _checks
+
 MANAGED_BY = "arrkestra"
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 TAG_RE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
@@ -110,8 +112,9 @@ NOT_STACK_VARIABLES = ("kubeconfig", "kube_context", "reset_confirm", "reset_ans
 CONTROLLER_ACCESS = ("apiserver_proxy", "direct")
 
 
-class StackError(ValueError):
-    """The inventory describes a stack that cannot run; the message names the variable to fix."""
+#: The inventory describes a stack that cannot run; the message names the variable to fix (a bad value of one
+#: variable, from ``_checks``, or two that do not go together).
+StackError = _checks.InputError
 
 
 def _platform():
@@ -124,38 +127,76 @@ def _platform_options():
     return set(_platform().DEFAULTS)
 
 
-def _quantity_mib(value):
+def _quantity_mib(value, variable="a memory quantity"):
     """Mebibytes of a Kubernetes memory quantity ("192Mi", "1Gi", "512M")."""
-    units = {"Ki": 1 / 1024.0, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024, "K": 1000 / 1048576.0, "M": 1000000 / 1048576.0,
-             "G": 1e9 / 1048576.0}
-    match = re.match(r"^([0-9.]+)([A-Za-z]*)$", str(value))
-    if not match or match.group(2) not in units and match.group(2) != "":
-        raise StackError("%r is not a memory quantity (like 256Mi or 1Gi)" % (value,))
-    number = float(match.group(1))
-    return number * units[match.group(2)] if match.group(2) else number / 1048576.0
+    return _checks.quantity(value, variable, "memory") / 1048576.0
+
+
+#: The most a uid or gid may be in a pod's securityContext (Kubernetes validates runAsUser/runAsGroup so).
+MAX_ID = 2147483647
+#: An instance's hostname is <name>.<domain>: the domain leaves room for the longest name (40) and its dot.
+MAX_DOMAIN = 253 - 41
+DATA_TYPES = ("hostpath", "nfs", "pvc")
 
 
 def _settings(variables):
     settings = copy.deepcopy(DEFAULTS)
+    known = set(DEFAULTS) | _platform_options() | set(NOT_STACK_VARIABLES) | {"apps"}
     for key, value in (variables or {}).items():
+        if key not in known:
+            raise StackError("arrkestra_%s is not a variable of the collection%s (known: %s)"
+                             % (key, _checks.closest("arrkestra_" + key, ["arrkestra_" + k for k in known]),
+                                ", ".join("arrkestra_" + k for k in sorted(known))))
         if key == "apps" or key in _platform_options() or key in NOT_STACK_VARIABLES or value is None:
             continue
         if key == "data":
-            settings["data"].update(value)
-        elif key in settings:
-            settings[key] = value
+            settings["data"].update(_checks.mapping(value, "arrkestra_data", DEFAULTS["data"]))
         else:
-            raise StackError("arrkestra_%s is not a setting of the stack (known: %s)"
-                             % (key, ", ".join("arrkestra_" + k for k in sorted(set(DEFAULTS) | _platform_options()))))
+            settings[key] = value
+    check = _checks
+    settings["namespace"] = check.dns_label(settings["namespace"], "arrkestra_namespace", what="namespace name")
+    settings["domain"] = check.hostname(settings["domain"], "arrkestra_domain")
+    if len(settings["domain"]) > MAX_DOMAIN:
+        raise StackError("arrkestra_domain: %d characters is too long; the apps' hostnames (<app>.<domain>) must "
+                         "fit in 253, so give at most %d" % (len(settings["domain"]), MAX_DOMAIN))
+    settings["cluster_domain"] = check.hostname(settings["cluster_domain"], "arrkestra_cluster_domain")
+    # Every pod runs as non-root (runAsNonRoot): uid 0 would not start.
+    settings["uid"] = check.integer(settings["uid"], "arrkestra_uid", 1, MAX_ID)
+    settings["gid"] = check.integer(settings["gid"], "arrkestra_gid", 1, MAX_ID)
+    settings["timezone"] = _timezone(settings["timezone"])
+    for key in ("config_storage_class_is_nfs", "config_on_nfs_forced"):
+        settings[key] = check.boolean(settings[key], "arrkestra_" + key)
+    if settings["config_storage_class"] not in (None, ""):
+        _subdomain(settings["config_storage_class"], "arrkestra_config_storage_class")
+    check.quantity(settings["config_size"], "arrkestra_config_size", "storage")
+    settings["ingress_class"] = _subdomain(settings["ingress_class"], "arrkestra_ingress_class")
+    if settings["tls_secret"] is not None:
+        _subdomain(settings["tls_secret"], "arrkestra_tls_secret")
+    settings["kubernetes_version"] = check.text(
+        str(settings["kubernetes_version"]), "arrkestra_kubernetes_version", r"^v?1\.[0-9]+(\.[0-9]+)?$",
+        "not a Kubernetes version; give its minor version, like 1.33")
+    check.cron(settings["recyclarr_schedule"], "arrkestra_recyclarr_schedule")
     data = settings["data"]
-    if data["type"] not in ("hostpath", "nfs", "pvc"):
+    if data["type"] not in DATA_TYPES:
         raise StackError("arrkestra_data.type must be hostpath, nfs or pvc, not %r" % data["type"])
     if data["type"] == "nfs" and not (data.get("server") and data.get("export")):
         raise StackError("arrkestra_data.type is nfs: give arrkestra_data.server (the NAS) and arrkestra_data.export")
     if data["type"] == "pvc" and not data.get("claim"):
         raise StackError("arrkestra_data.type is pvc: give arrkestra_data.claim, an existing PersistentVolumeClaim")
-    if not str(settings["data_mount"]).startswith("/"):
-        raise StackError("arrkestra_data_mount must be an absolute path, not %r" % settings["data_mount"])
+    if data["type"] == "hostpath":
+        _absolute(data["path"], "arrkestra_data.path")
+    if data["type"] == "nfs":
+        _server(data["server"], "arrkestra_data.server")
+        _absolute(data["export"], "arrkestra_data.export")
+    if data["type"] == "pvc":
+        _subdomain(data["claim"], "arrkestra_data.claim")
+    check.quantity(data["size"], "arrkestra_data.size", "storage")
+    if data["storage_class"]:
+        _subdomain(data["storage_class"], "arrkestra_data.storage_class")
+    settings["data_mount"] = _absolute(settings["data_mount"], "arrkestra_data_mount")
+    if settings["data_mount"].rstrip("/") in ("", "/config", "/app", "/cache"):
+        raise StackError("arrkestra_data_mount %r would hide the apps' own folders; give a folder of its own, like "
+                         "/data" % settings["data_mount"])
     is_nfs = settings["config_storage_class_is_nfs"] or "nfs" in str(settings["config_storage_class"]).lower()
     if is_nfs and not settings["config_on_nfs_forced"]:
         raise StackError(
@@ -165,10 +206,44 @@ def _settings(variables):
     if settings["controller_access"] not in CONTROLLER_ACCESS:
         raise StackError("arrkestra_controller_access must be %s, not %r"
                          % (" or ".join(CONTROLLER_ACCESS), settings["controller_access"]))
-    if not NAME_RE.match(str(settings["namespace"])):
-        raise StackError("arrkestra_namespace %r is not a valid namespace name" % settings["namespace"])
     settings["images"] = _images(settings["images"])
     return settings
+
+
+def _subdomain(value, variable):
+    """A DNS-1123 subdomain: the name of most Kubernetes objects (StorageClass, Secret, claim)."""
+    if not isinstance(value, str) or len(value) > 253 or not all(
+            _checks._LABEL_RE.match(p) for p in value.split(".")):
+        raise StackError("%s: %r is not a Kubernetes object name; give lower-case letters, digits, '-' and '.', "
+                         "starting and ending with a letter or digit" % (variable, value))
+    return value
+
+
+def _absolute(value, variable):
+    if not isinstance(value, str) or not value.startswith("/") or "\n" in value or ".." in value.split("/"):
+        raise StackError("%s: %r is not an absolute path (like /srv/arrkestra/data)" % (variable, value))
+    return value
+
+
+def _server(value, variable):
+    """A host the nodes reach: an IP address or a DNS name."""
+    try:
+        return _checks.address(value, variable)
+    except _checks.InputError:
+        return _checks.hostname(value, variable)
+
+
+def _timezone(value):
+    """An IANA time zone (the apps' TZ); checked against the controller's zone database when it has one."""
+    try:
+        import zoneinfo
+        zones = zoneinfo.available_timezones()
+    except ImportError:   # pragma: no cover - Python 3.9+
+        zones = set()
+    if not isinstance(value, str) or (zones and value not in zones) or not re.match(r"^[A-Za-z0-9_+/-]+$", value):
+        raise StackError("arrkestra_timezone: %r is not a time zone; give an IANA name like Europe/Paris or "
+                         "Etc/UTC%s" % (value, _checks.closest(str(value), zones)))
+    return value
 
 
 def support_images():
@@ -201,27 +276,52 @@ def _images(given):
 
 
 def _app(name, given, settings):
-    given = dict(given or {})
-    unknown = sorted(set(given) - set(APP_OPTIONS))
-    if unknown:
-        raise StackError("arrkestra_apps.%s: unknown option(s) %s (known: %s)"
-                         % (name, ", ".join(unknown), ", ".join(APP_OPTIONS)))
+    check, where = _checks, "arrkestra_apps.%s" % name
+    given = dict(check.mapping(given, where, APP_OPTIONS))
+    if not NAME_RE.match(str(name)):
+        raise StackError("%s: an instance name must be lower-case letters, digits and '-', at most 40 characters, "
+                         "starting with a letter" % where)
     kind = given.get("kind") or name
     if kind not in CATALOG:
-        raise StackError("arrkestra_apps.%s: no app %r in the catalog (give `kind` for an instance such as "
-                         "radarr-4k; apps: %s)" % (name, kind, ", ".join(sorted(CATALOG))))
-    if not NAME_RE.match(name):
-        raise StackError("arrkestra_apps.%s: an instance name must be lower-case letters, digits and '-', "
-                         "at most 40 characters, starting with a letter" % name)
+        raise StackError("%s: no app %r in the catalog%s (give `kind` for an instance such as radarr-4k; apps: %s)"
+                         % (where, kind, check.closest(str(kind), CATALOG), ", ".join(sorted(CATALOG))))
     entry = CATALOG[kind]
+    for key in ("external", "ingress"):
+        if given.get(key) is not None:
+            given[key] = check.boolean(given[key], "%s.%s" % (where, key))
     external = bool(given.get("external") or entry.get("external_only"))
     if external and not given.get("url"):
-        raise StackError("arrkestra_apps.%s: %s is not deployed by the collection (external); give its `url` (as "
-                         "the apps reach it) and `controller_url` to wire it" % (name, kind))
+        raise StackError("%s: %s is not deployed by the collection (external); give its `url` (as "
+                         "the apps reach it) and `controller_url` to wire it" % (where, kind))
+    for key in ("url", "controller_url"):
+        if given.get(key) is not None:
+            _url(given[key], "%s.%s" % (where, key))
     image = given.get("image") or entry["image"]
     if not external and not _pinned(image):
-        raise StackError("arrkestra_apps.%s.image %r must name a pinned tag or digest (never latest)" % (name, image))
-    port = int(given.get("port") or entry["port"] or 0)
+        raise StackError("%s.image %r must name a pinned tag or digest (never latest)" % (where, image))
+    port = check.port(given["port"], where + ".port") if given.get("port") is not None else (entry["port"] or 0)
+    if given.get("hostname") is not None:
+        check.hostname(given["hostname"], where + ".hostname")
+    resources = dict((key, _resources(given.get(key), entry[key], "%s.%s" % (where, key)))
+                     for key in ("requests", "limits"))
+    for resource in ("cpu", "memory"):
+        low, high = (check.quantity(resources[k][resource], "%s.%s.%s" % (where, k, resource),
+                                    resource) for k in ("requests", "limits"))
+        if low > high and high > 0:
+            raise StackError("%s.requests.%s %s is more than %s.limits.%s %s: a pod never gets more than its limit; "
+                             "lower the request or raise the limit" % (where, resource, resources["requests"][resource],
+                                                                        where, resource, resources["limits"][resource]))
+    if given.get("config_size") is not None:
+        check.quantity(given["config_size"], where + ".config_size", "storage")
+    if given.get("schedule") is not None:
+        check.cron(given["schedule"], where + ".schedule")
+    for key, value in check.mapping(given.get("env"), where + ".env").items():
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(key)) or isinstance(value, (dict, list)):
+            raise StackError("%s.env: %r: %r is not an environment variable; give NAME: value (letters, digits and _ "
+                             "in the name, a plain value)" % (where, key, value))
+    for key, value in check.mapping(given.get("node_selector"), where + ".node_selector").items():
+        _label(key, value, where + ".node_selector")
+    check.mapping(given.get("wiring"), where + ".wiring")
     namespace, domain = settings["namespace"], settings["domain"]
     hostname = given.get("hostname") or ("%s.%s" % (name, domain))
     app = {
@@ -233,10 +333,7 @@ def _app(name, given, settings):
         "secret": "%s-credentials" % name if entry["credentials"] else None,
         "credentials": list(entry["credentials"]),
         "probe": entry["probe"], "probe_any_status": entry.get("probe_any_status", False),
-        "requests": dict(zip(("cpu", "memory"), given.get("requests") or entry["requests"]))
-        if not isinstance(given.get("requests"), dict) else dict(given["requests"]),
-        "limits": dict(zip(("cpu", "memory"), given.get("limits") or entry["limits"]))
-        if not isinstance(given.get("limits"), dict) else dict(given["limits"]),
+        "requests": resources["requests"], "limits": resources["limits"],
         "data": entry["data"], "config": entry.get("config", True), "config_dir": entry.get("config_dir", "/config"),
         "config_size": given.get("config_size") or settings["config_size"],
         "cronjob": entry.get("cronjob", False), "schedule": given.get("schedule") or settings["recyclarr_schedule"],
@@ -268,9 +365,43 @@ def _app(name, given, settings):
             raise StackError("arrkestra_apps.%s: with arrkestra_controller_access: direct the controller calls each "
                              "app at its ingress hostname, and %s has no ingress: give it a controller_url, or use "
                              "arrkestra_controller_access: apiserver_proxy" % (name, name))
-    for key in ("requests", "limits"):
-        _quantity_mib(app[key]["memory"])
     return app
+
+
+def _resources(given, default, variable):
+    """``{cpu, memory}`` of an app's requests or limits: the catalog's, with what the inventory gives over them."""
+    out = dict(zip(("cpu", "memory"), default))
+    if isinstance(given, (list, tuple)) and len(given) == 2:
+        given = dict(zip(("cpu", "memory"), given))
+    out.update(_checks.mapping(given, variable + " (cpu and memory)", ("cpu", "memory")))
+    return dict((k, str(v)) for k, v in out.items())
+
+
+def _url(value, variable):
+    """An http(s) URL with a host."""
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        good = parts and parts.scheme in ("http", "https") and parts.hostname and (parts.port or 1)
+    except ValueError:
+        good = False
+    if not good:
+        raise StackError("%s: %r is not an http(s) URL with a host (like http://192.168.1.10:9091)" % (variable, value))
+    return value
+
+
+def _label(key, value, variable):
+    """A Kubernetes label: an optional DNS prefix and '/', a name of 63 characters; a value of 63."""
+    name_re = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+    prefix, dummy, name = str(key).rpartition("/")
+    good = bool(name) and re.match(name_re, name) and (not prefix or _is_subdomain(prefix)) and \
+        isinstance(value, (str, int, bool)) and re.match(name_re, str(value).lower() if isinstance(value, bool) else str(value))
+    if not good:
+        raise StackError("%s: %r: %r is not a node label; give key: value like kubernetes.io/arch: arm64 (names and "
+                         "values of at most 63 letters, digits, '-', '_' and '.')" % (variable, key, value))
+
+
+def _is_subdomain(value):
+    return len(value) <= 253 and all(_checks._LABEL_RE.match(p) for p in value.split("."))
 
 
 def build(variables):
@@ -284,6 +415,10 @@ def build(variables):
     if given_apps is None:
         given_apps = dict((name, {}) for name in DEFAULT_STACK)
     if isinstance(given_apps, list):
+        wrong = [a for a in given_apps if not isinstance(a, str) and not (isinstance(a, dict) and a.get("name"))]
+        if wrong:
+            raise StackError("arrkestra_apps: %r is not an app; give each as its name, or a mapping with a name"
+                             % (wrong[0],))
         names = [a if isinstance(a, str) else a.get("name") for a in given_apps]
         duplicates = sorted(set(n for n in names if names.count(n) > 1))
         if duplicates:
@@ -291,16 +426,19 @@ def build(variables):
         given_apps = dict((a, {}) if isinstance(a, str) else (a["name"], dict((k, v) for k, v in a.items() if k != "name"))
                           for a in given_apps)
     if not isinstance(given_apps, dict):
-        raise StackError("arrkestra_apps must be a mapping of instance name to options")
+        raise StackError("arrkestra_apps: %r is not a mapping of instance name to options (like radarr: {})"
+                         % (given_apps,))
+    for name, given in given_apps.items():
+        _checks.mapping(given, "arrkestra_apps.%s" % name)
 
     def catalog_order(name):
-        kind = (given_apps[name] or {}).get("kind") or name
+        kind = str((given_apps[name] or {}).get("kind") or name)
         return (list(CATALOG).index(kind) if kind in CATALOG else len(CATALOG), name)
 
     apps = []
     for name in sorted(given_apps, key=catalog_order):
         given = given_apps[name] or {}
-        if given.get("enabled", True) is False:
+        if not _checks.boolean(given.get("enabled", True), "arrkestra_apps.%s.enabled" % name):
             continue
         apps.append(_app(name, dict((k, v) for k, v in given.items() if k != "enabled"), settings))
     hostnames = [a["hostname"] for a in apps if a["hostname"]]
@@ -342,12 +480,31 @@ def _wiring_facts(apps, mount):
         if app["kind"] not in links.ARR_KINDS:
             continue
         wiring = app["wiring"]
+        where = "arrkestra_apps.%s.wiring" % app["name"]
+        for key in ("is_4k", "default", "enabled"):
+            if wiring.get(key) is not None:
+                wiring[key] = _checks.boolean(wiring[key], "%s.%s" % (where, key))
+        for key in ("category", "quality_profile"):
+            if wiring.get(key) is not None:
+                _checks.text(wiring[key], "%s.%s" % (where, key))
+        if wiring.get("root_folder") is not None:
+            _absolute(wiring["root_folder"], where + ".root_folder")
         wiring["is_4k"] = links.is_4k(app)
         wiring["root_folder"] = links.root_folder(app, {"media_root": mount + "/media"}).rstrip("/")
         wiring["category"] = links.category(app)
         if not (wiring["root_folder"] + "/").startswith(mount + "/"):
             raise StackError("arrkestra_apps.%s.wiring.root_folder %r is outside the data volume (mounted at %s): "
                              "the app would not find it" % (app["name"], wiring["root_folder"], mount))
+    for key, what in (("root_folder", "media folder"), ("category", "download category")):
+        seen = {}
+        for app in apps:
+            value = app["wiring"].get(key)
+            if value is None or app["kind"] not in links.ARR_KINDS:
+                continue
+            if value in seen:
+                raise StackError("arrkestra_apps.%s.wiring.%s: %r is also %s's %s; two instances would file each other's "
+                                 "media - give each its own" % (app["name"], key, value, seen[value], what))
+            seen[value] = app["name"]
 
 
 # -- objects ------------------------------------------------------------------------------

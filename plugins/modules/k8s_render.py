@@ -12,8 +12,11 @@ description:
   - Writes each object of O(objects) to O(dest) as C(<kind>-<name>.yaml) (C(<namespace>.<kind>-<name>.yaml) with
     O(with_namespace)), and a C(kustomization.yaml) listing them, for Flux or Argo CD.
   - A file is written only when its text differs, so a second run with the same objects changes nothing.
-  - The directory belongs to the module - with O(prune), YAML files no object has any more are deleted. Other
-    files (and subdirectories) are left alone.
+  - The module writes only into an empty (or missing) folder, or one it rendered into before, and never deletes a
+    file it did not write - it keeps the list of its files in C(.arrkestra-render.json) in O(dest). A folder holding
+    anything else, or the files of another render (O(name)), is refused before anything is written. With
+    O(prune), the files it wrote that no object has any more are deleted.
+  - O(dest) inside an installed collection is refused - an upgrade would lose it.
   - With O(secrets), the objects are Secrets - written readable by the owner only, never logged, never shown in
     a diff, never rewritten once they exist (credentials made on the first render stay), never pruned, and
     without a kustomization (encrypt them before they go to git).
@@ -28,6 +31,11 @@ options:
     type: list
     elements: dict
     required: true
+  name:
+    description:
+      - What the folder holds (C(apps), C(platform)), kept in its record; rendering something else into the same folder
+        is refused. Defaults to the folder's name.
+    type: str
   with_namespace:
     description: Put the namespace in the file names (objects of several namespaces with one name).
     type: bool
@@ -36,7 +44,7 @@ options:
     description: The C(namespace) of the kustomization.
     type: str
   prune:
-    description: Delete the YAML files of O(dest) that no object has.
+    description: Delete the files the module wrote in O(dest) before that no object has any more.
     type: bool
     default: true
   secrets:
@@ -82,6 +90,11 @@ written:
   type: list
   elements: str
   sample: [deployment-radarr.yaml]
+dest:
+  description: The folder, as an absolute path.
+  returned: always
+  type: str
+  sample: /home/me/homelab/rendered/apps
 deleted:
   description: The files deleted because no object has them any more.
   returned: always
@@ -95,7 +108,16 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils.render import KUSTOMIZATION, RenderError, files, plan, read
+from ansible_collections.arrkestra.homelab.plugins.module_utils import render
+
+
+def _write(module, path, text, mode):
+    tmp = os.path.join(os.path.dirname(path), ".%s.tmp" % os.path.basename(path))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    module.atomic_move(tmp, path)
+    os.chmod(path, mode)
 
 
 def main():
@@ -103,6 +125,7 @@ def main():
         argument_spec={
             "dest": {"type": "path", "required": True},
             "objects": {"type": "list", "elements": "dict", "required": True},
+            "name": {"type": "str"},
             "with_namespace": {"type": "bool", "default": False},
             "namespace": {"type": "str"},
             "prune": {"type": "bool", "default": True},
@@ -111,39 +134,45 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    dest, secrets = p["dest"], p["secrets"]
+    dest, secrets = os.path.abspath(p["dest"]), p["secrets"]
+    what = p["name"] or os.path.basename(dest.rstrip("/"))
+    installed = render.inside_installed_collection(dest)
+    if installed:
+        module.fail_json(msg="Cannot render into %s: it is inside the installed collection %s, which an upgrade "
+                             "replaces. Give a folder of your own (apps_render_dir, platform_render_dir)."
+                             % (dest, installed))
     try:
-        wanted = files(p["objects"], p["with_namespace"], p["namespace"])
-    except RenderError as exc:
+        wanted = render.files(p["objects"], p["with_namespace"], p["namespace"])
+        if secrets:
+            del wanted[render.KUSTOMIZATION]
+        owned = render.ownership(dest, what, wanted)
+    except render.RenderError as exc:
         module.fail_json(msg="Cannot render into %s: %s" % (dest, to_native(exc)))
-    if secrets:
-        del wanted[KUSTOMIZATION]
-    existing = read(dest, wanted)
-    write, delete = plan(wanted, existing, prune=p["prune"] and not secrets, keep=secrets)
-    if (write or delete) and not module.check_mode:
+    existing = render.read(dest, wanted)
+    write, delete = render.plan(wanted, existing, owned, prune=p["prune"] and not secrets, keep=secrets)
+    marker = render.record(what, sorted(set(wanted) | (set(owned) - set(delete))))
+    old_marker = render.read(dest, [render.MARKER]).get(render.MARKER)
+    if (write or delete or marker != old_marker) and not module.check_mode:
         try:
             if not os.path.isdir(dest):
                 os.makedirs(dest, 0o700 if secrets else 0o755)
             for name in write:
-                path = os.path.join(dest, name)
-                tmp = os.path.join(dest, ".%s.tmp" % name)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secrets else 0o644)
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(wanted[name])
-                module.atomic_move(tmp, path)
-                os.chmod(path, 0o600 if secrets else 0o644)
+                _write(module, os.path.join(dest, name), wanted[name], 0o600 if secrets else 0o644)
             for name in delete:
                 os.remove(os.path.join(dest, name))
+            _write(module, os.path.join(dest, render.MARKER), marker, 0o644)
         except (IOError, OSError) as exc:
             module.fail_json(msg="Cannot write into %s: %s. Check that the directory is yours and writable."
                                  % (dest, to_native(exc)))
-    result = {"changed": bool(write or delete), "files": list(wanted), "written": write, "deleted": delete}
+    result = {"changed": bool(write or delete or marker != old_marker), "dest": dest, "files": list(wanted), "written": write,
+              "deleted": delete}
     if module._diff:
         result["diff"] = [{"before_header": os.path.join(dest, n), "after_header": os.path.join(dest, n),
                            "before": "<hidden>\n" if secrets else (existing.get(n) or ""),
                            "after": "<hidden>\n" if secrets else wanted[n]} for n in write]
         result["diff"] += [{"before_header": os.path.join(dest, n), "after_header": "(deleted)",
-                            "before": existing.get(n) or "", "after": ""} for n in delete]
+                            "before": "<hidden>\n" if secrets else render.read(dest, [n]).get(n, ""), "after": ""}
+                           for n in delete]
     module.exit_json(**result)
 
 

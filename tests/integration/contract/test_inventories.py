@@ -121,5 +121,5 @@ def test_every_documented_variable_reaches_the_model():
     # And each of them, set, is taken by the model (a misspelt one is refused, naming it).
     for name in sorted(set(_stack.DEFAULTS) - {"data"}):
         _stack.build({name: _stack.DEFAULTS[name]})
-    with pytest.raises(_stack.StackError, match="arrkestra_colour is not a setting"):
+    with pytest.raises(_stack.StackError, match="arrkestra_colour is not a variable"):
         _stack.build({"colour": "red"})

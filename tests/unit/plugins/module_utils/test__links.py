@@ -117,8 +117,8 @@ def test_users_switch_links_off_and_add_their_own():
     ([dict(app("radarr"), url="radarr:7878")], None, "is not a URL with a host"),
     ([app("radarr", colour="red")], None, "unknown wiring option(s) colour"),
     ([app("radarr")], {"disabled": ["radarr/download_clients/nzbget"]}, "names links that do not exist"),
-    ([app("radarr")], {"extra": [{"app": "sonarr", "group": "tags", "item": {}}]}, "no app is named 'sonarr'"),
-    ([app("radarr")], {"extra": [{"app": "radarr"}]}, "lacks group, item"),
+    ([app("radarr")], {"extra": [{"app": "sonarr", "group": "tags", "item": {"label": "x"}}]}, "no app is named 'sonarr'"),
+    ([app("radarr")], {"extra": [{"app": "radarr"}]}, "no group, item"),
 ])
 def test_bad_input_says_what_to_fix(apps, settings, message):
     with pytest.raises(_links.LinkError) as err:

@@ -73,7 +73,7 @@ def test_metallb_is_the_default_on_talos_and_needs_a_pool():
     ({"vpn": dict(VPN, endpoints=None)}, "give arrkestra_vpn.endpoints, the addresses (CIDRs) of the VPN servers"),
     ({"vpn": dict(VPN, apps=["deluge"])}, "arrkestra_vpn.apps: deluge is not an app the stack deploys"),
     ({"backups": {"dir": "/mnt/backups"}}, "relative to it"),
-    ({"monitoring": {"colour": "blue"}}, "arrkestra_monitoring: unknown option(s) colour"),
+    ({"monitoring": {"colour": "blue"}}, "arrkestra_monitoring: unknown option 'colour'"),
     ({"network_policies": {"allow_cidrs": ["lan"]}}, "'lan' is not a network"),
     ({"distribution": "k8s"}, "must be k3s, talos or existing"),
 ])

@@ -85,13 +85,13 @@ def test_the_4k_flag_and_root_folders_are_decided_once():
     ({"apps": {"radarr": {"image": "ghcr.io/home-operations/radarr:latest"}}}, "must name a pinned tag"),
     ({"apps": {"radarr": {"image": "ghcr.io/home-operations/radarr"}}}, "must name a pinned tag"),
     ({"apps": {"Radarr_4K": {"kind": "radarr"}}}, "an instance name must be lower-case"),
-    ({"apps": {"radarr": {"colour": "red"}}}, "arrkestra_apps.radarr: unknown option(s) colour"),
+    ({"apps": {"radarr": {"colour": "red"}}}, "arrkestra_apps.radarr: unknown option 'colour'"),
     ({"data": {"type": "nfs"}}, "give arrkestra_data.server"),
     ({"config_storage_class": "nfs-client", "config_storage_class_is_nfs": True}, "SQLite on NFS corrupts"),
-    ({"colour": "red"}, "arrkestra_colour is not a setting"),
+    ({"colour": "red"}, "arrkestra_colour is not a variable"),
     ({"controller_access": "dns"}, "arrkestra_controller_access must be apiserver_proxy or direct"),
     ({"apps": {"radarr": {"wiring": {"4k": True}}}}, "arrkestra_apps.radarr.wiring: unknown option(s) 4k"),
-    ({"apps": {"radarr": {"requests": {"cpu": "1", "memory": "lots"}}}}, "'lots' is not a memory quantity"),
+    ({"apps": {"radarr": {"requests": {"cpu": "1", "memory": "lots"}}}}, "'lots' is not a Kubernetes quantity of memory"),
 ])
 def test_bad_input_names_the_variable(variables, message):
     with pytest.raises(_stack.StackError) as err:

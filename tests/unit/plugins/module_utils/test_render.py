@@ -37,17 +37,31 @@ def test_scripts_are_literal_blocks_and_round_trip():
     assert yaml.safe_load(text) == CM
 
 
-def test_plan_writes_what_differs_and_prunes_the_rest():
+def test_plan_writes_what_differs_and_prunes_only_what_it_wrote():
     wanted = {"a.yaml": "a\n", "b.yaml": "b\n"}
-    assert render.plan(wanted, {"a.yaml": "a\n", "b.yaml": "old\n", "gone.yaml": None}) == (["b.yaml"], ["gone.yaml"])
-    assert render.plan(wanted, {"a.yaml": "a\n", "b.yaml": "b\n"}) == ([], [])
-    assert render.plan(wanted, {"gone.yaml": None}, prune=False) == (["a.yaml", "b.yaml"], [])
+    existing = {"a.yaml": "a\n", "b.yaml": "old\n"}
+    assert render.plan(wanted, existing, owned=["a.yaml", "b.yaml", "gone.yaml"]) == (["b.yaml"], ["gone.yaml"])
+    assert render.plan(wanted, {"a.yaml": "a\n", "b.yaml": "b\n"}, owned=["a.yaml", "b.yaml"]) == ([], [])
+    assert render.plan(wanted, {}, owned=["gone.yaml"], prune=False) == (["a.yaml", "b.yaml"], [])
     assert render.plan(wanted, {"a.yaml": "made once\n"}, keep=True) == (["b.yaml"], [])
 
 
-def test_read_lists_yaml_files_only(tmp_path):
+def test_a_folder_is_rendered_into_only_when_empty_or_its_own(tmp_path):
+    assert render.ownership(str(tmp_path / "missing"), "apps", {"a.yaml"}) == []
     (tmp_path / "a.yaml").write_text("a\n")
+    assert render.ownership(str(tmp_path), "apps", {"a.yaml"}) == ["a.yaml"]      # an earlier render, unmarked
     (tmp_path / "notes.txt").write_text("mine\n")
-    (tmp_path / "secrets").mkdir()
-    assert render.read(str(tmp_path), {"a.yaml"}) == {"a.yaml": "a\n"}
-    assert render.read(str(tmp_path / "missing"), {}) == {}
+    with pytest.raises(render.RenderError, match="did not write .notes.txt"):
+        render.ownership(str(tmp_path), "apps", {"a.yaml"})
+    (tmp_path / render.MARKER).write_text(render.record("apps", ["a.yaml", "old.yaml"]))
+    assert render.ownership(str(tmp_path), "apps", {"b.yaml"}) == ["a.yaml"]       # notes.txt is left alone
+    with pytest.raises(render.RenderError, match="the apps files of another render"):
+        render.ownership(str(tmp_path), "platform", {"a.yaml"})
+
+
+def test_an_installed_collection_is_found_above_a_folder(tmp_path):
+    root = tmp_path / "ansible_collections" / "arrkestra" / "homelab"
+    (root / "playbooks").mkdir(parents=True)
+    (root / "MANIFEST.json").write_text("{}")
+    assert render.inside_installed_collection(str(root / "playbooks" / ".." / "rendered" / "apps")) == str(root)
+    assert render.inside_installed_collection(str(tmp_path / "rendered")) is None
