@@ -153,3 +153,30 @@ def test_no_secret_in_verbose_output(tmp_path):
     with open(out / "secrets" / "secret-radarr-credentials.yaml", encoding="utf-8") as handle:
         assert yaml.safe_load(handle)["stringData"]["api_key"] == key     # made once, kept
     assert again.returncode == 0
+
+
+def test_rendering_never_deletes_a_file_it_did_not_write(tmp_path):
+    out = tmp_path / "gitops"
+    out.mkdir()
+    (out / "notes.yaml").write_text("mine\n")
+    proc = render(INVENTORIES["minimal"], str(out))
+    assert proc.returncode != 0 and "files the collection did not write (notes.yaml)" in proc.stdout
+    assert os.listdir(out) == ["notes.yaml"]
+    # Into its own folder, then a file of the user's beside its own: kept, while the files of a removed app go.
+    apps = tmp_path / "apps"
+    assert render(INVENTORIES["minimal"], str(apps)).returncode == 0
+    (apps / "README.md").write_text("mine\n")
+    (apps / "extra.yaml").write_text("mine\n")
+    assert render(INVENTORIES["minimal"], str(apps), "-e", json.dumps({"arrkestra_apps": {"sonarr": {}}})).returncode == 0
+    files = set(os.listdir(apps))
+    assert {"README.md", "extra.yaml", "deployment-sonarr.yaml"} <= files and "deployment-radarr.yaml" not in files
+
+
+def test_two_phases_never_share_a_folder(tmp_path):
+    out = tmp_path / "rendered"
+    assert render(INVENTORIES["minimal"], str(out)).returncode == 0
+    before = sorted(os.listdir(out))
+    proc = run_playbook("platform.yml", INVENTORIES["minimal"], "-e", "platform_mode=render",
+                        "-e", "platform_render_dir=%s" % out)
+    assert proc.returncode != 0 and "holds the apps files of another render" in proc.stdout
+    assert sorted(os.listdir(out)) == before
