@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import copy
 import glob
 import os
 import re
@@ -72,8 +73,8 @@ def stack_prune(found, model, credentials_apps=None):
     gone = []
     for result in (found or {}).get("results", ()):
         for resource in result.get("resources") or ():
-            if (resource["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == "platform":
-                continue    # the platform phase's own (the VPN credentials)
+            if (resource["metadata"].get("labels") or {}).get("app.kubernetes.io/component") in ("platform", "wiring"):
+                continue    # the platform phase's own (the VPN credentials), the wiring phase's record
             key = (resource.get("kind") or (result.get("apps_kind") or {}).get("kind"), resource["metadata"]["name"])
             if key not in wanted:
                 gone.append({"kind": key[0], "name": key[1],
@@ -89,6 +90,35 @@ def stack_credentials(model, secret_reads=None):
 def stack_secrets(model, credentials):
     """The apps' Secrets. They hold credentials: use them only in tasks with ``no_log``."""
     return _stack.secret_objects(model, credentials)
+
+
+def stack_restart_on_credentials(objects, model, applied):
+    """``objects`` with each Deployment's pod template annotated with the resourceVersion of its app's Secret, as
+    the apply of the Secrets (``applied``, a registered ``kubernetes.core.k8s`` result) left it: a key or password
+    rotated in the Secret restarts the app, which reads its credentials at start; nothing changes otherwise."""
+    found = {}
+    results = (applied or {}).get("result", {}).get("results") if "results" in ((applied or {}).get("result") or {}) \
+        else [applied or {}]
+    for result in results:
+        obj = (result or {}).get("result") or {}
+        if obj.get("kind") == "Secret":
+            found[obj["metadata"]["name"]] = obj["metadata"].get("resourceVersion")
+    secrets = dict((a["name"], a["secret"]) for a in model["apps"] if a["secret"])
+    out = []
+    for obj in objects:
+        version = found.get(secrets.get(obj["metadata"]["name"])) if obj["kind"] == "Deployment" else None
+        if version:
+            obj = copy.deepcopy(obj)
+            template = obj["spec"]["template"]["metadata"]
+            template["annotations"] = dict(template.get("annotations") or {}, **{_stack.CREDENTIALS_ANNOTATION: version})
+        out.append(obj)
+    return out
+
+
+def stack_wiring_record(model, record, key=None):
+    """The ConfigMap that keeps the wiring ``record`` in the stack's namespace (with ``key``: the Secret of the key
+    of its fingerprints). ``model`` needs only the ``namespace``."""
+    return _stack.wiring_record_object(model, record, key)
 
 
 def stack_summary(model):
@@ -122,4 +152,6 @@ class FilterModule:
             "stack_credentials": stack_credentials,
             "stack_secrets": stack_secrets,
             "stack_summary": stack_summary,
+            "stack_wiring_record": stack_wiring_record,
+            "stack_restart_on_credentials": stack_restart_on_credentials,
         }

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import os
 
 from ansible.errors import AnsibleFilterError
 
@@ -26,14 +27,33 @@ def wiring_links(apps, settings=None, on_error="raise"):
         raise AnsibleFilterError("Cannot wire the stack: %s" % exc)
 
 
-def wiring_plan(links, apps, previous=None):
-    """``{app: {group: [items]}}``: what to make, and what the previous run made that is gone."""
-    return _links.plan(list(apps or []), list(links or []), list(previous or []))
+def wiring_plan(links, apps, previous=None, fingerprints=None):
+    """``{app: {group: [items]}}``: what to make, and what the previous run made that is gone; links whose secrets
+    the ``previous`` record has another fingerprint of (a rotated secret) are rewritten (``update_secrets``)."""
+    return _links.plan(list(apps or []), list(links or []), previous or [],
+                       _links.rotated(previous, fingerprints or {}))
 
 
-def wiring_record(links):
-    """What the next run must know of this run's links."""
-    return _links.record(list(links or []))
+def wiring_fingerprints(links, apps, credentials, key):
+    """Keyed fingerprints of the secrets of every link, and of the arr apps' logins (see ``_links.fingerprints``)."""
+    logins = [a["name"] for a in apps or () if a["kind"] in _links.SERVARR_KINDS
+              and ((credentials or {}).get(a["name"]) or {}).get("password")]
+    return _links.fingerprints(list(links or []), logins, credentials or {}, key)
+
+
+def wiring_new_key(dummy=None):
+    """A new random key for the fingerprints (64 hex digits)."""
+    return os.urandom(32).hex()
+
+
+def wiring_rotated(fingerprints, previous):
+    """The ids of ``fingerprints`` the ``previous`` record holds another value for (``login/<app>``: a login)."""
+    return _links.rotated(previous, fingerprints or {})
+
+
+def wiring_record(links, fingerprints=None):
+    """What the next run must know of this run's links (and the fingerprints of the secrets they pushed)."""
+    return _links.record(list(links or []), fingerprints)
 
 
 def wiring_resolve(items, credentials):
@@ -154,6 +174,9 @@ class FilterModule:
             "wiring_links": wiring_links,
             "wiring_plan": wiring_plan,
             "wiring_record": wiring_record,
+            "wiring_fingerprints": wiring_fingerprints,
+            "wiring_new_key": wiring_new_key,
+            "wiring_rotated": wiring_rotated,
             "wiring_resolve": wiring_resolve,
             "wiring_credentials": wiring_credentials,
             "wiring_secret": wiring_secret,

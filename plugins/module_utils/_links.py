@@ -32,6 +32,9 @@ the wiring phase puts in the option when it calls the module.
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
+import json
 from urllib.parse import urlsplit
 
 ARR_KINDS = ("radarr", "sonarr", "lidarr")
@@ -347,10 +350,49 @@ def identity(link):
     return keep
 
 
-def plan(apps, links, previous=None):
+#: Groups whose modules cannot read a stored secret back (the apps mask it) and rewrite it with ``update_secrets``.
+UPDATE_SECRETS_GROUPS = ("download_clients", "applications", "indexer_proxies", "connections")
+
+
+def _records(previous):
+    """The links of a record: version 1 was the list itself, version 2 has ``links`` and ``fingerprints``."""
+    if isinstance(previous, dict):
+        return list(previous.get("links") or ())
+    return list(previous or ())
+
+
+def fingerprints(links, logins, credentials, key):
+    """``{id: HMAC}`` of the secrets each link hands to its app (``link["secrets"]``), and of the login of each app
+    in ``logins`` (``login/<app>``): what the record keeps instead of the secrets. ``key`` is the wiring's own
+    random key (kept in a Secret, or a file beside the record): a reader of the record cannot test a guess."""
+    key = key.encode("utf-8") if isinstance(key, str) else key
+    out = {}
+
+    def digest(values):
+        return hmac.new(key, json.dumps(values, sort_keys=True).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    for link in links:
+        if link["secrets"]:
+            out[link["id"]] = digest(dict((option, str(((credentials or {}).get(app) or {}).get(name)))
+                                          for option, (app, name) in link["secrets"].items()))
+    for app in logins or ():
+        values = (credentials or {}).get(app) or {}
+        out["login/%s" % app] = digest([values.get("username"), values.get("password")])
+    return out
+
+
+def rotated(previous, current):
+    """Ids of ``current`` fingerprints the ``previous`` record has not seen (a rotated secret, or a link made
+    without a record of its secret)."""
+    known = (previous.get("fingerprints") or {}) if isinstance(previous, dict) else {}
+    return sorted(i for i, value in current.items() if known.get(i) != value)
+
+
+def plan(apps, links, previous=None, rotated_ids=()):
     """Links to make, plus deletions of what ``previous`` made and ``links`` no longer has.
 
-    ``previous`` is the record the last run kept (:func:`record`). A link whose
+    ``previous`` is the record the last run kept (:func:`record`); the items of links in ``rotated_ids`` whose
+    app masks secrets get ``update_secrets``. A link whose
     app is gone is not deleted (the app and its data went with it); a link
     that points to another app (``to``) or that the user added
     (``wiring_extra_links``), and is gone or switched off, is deleted from the app that still has it - by name, so a
@@ -362,12 +404,15 @@ def plan(apps, links, previous=None):
     names = set(a["name"] for a in apps)
     current = set(link["id"] for link in links)
     calls = {}
+    rotated_ids = set(rotated_ids or ())
     for link in links:
         item = dict(link["item"], state="present")
         if link["secrets"]:
             item["_secrets"] = link["secrets"]
+            if link["id"] in rotated_ids and link["group"] in UPDATE_SECRETS_GROUPS:
+                item["update_secrets"] = True     # the app masks it: written once, now
         calls.setdefault(link["app"], {}).setdefault(link["group"], []).append(item)
-    for old in previous or ():
+    for old in _records(previous):
         if old["id"] in current or old["app"] not in names or not old.get("prune"):
             continue
         item = dict(old["identity"], state="absent")
@@ -375,7 +420,10 @@ def plan(apps, links, previous=None):
     return calls
 
 
-def record(links):
-    """What the next run needs to know of this one's links: ids and how to find each again."""
-    return [{"id": link["id"], "app": link["app"], "group": link["group"],
-             "prune": bool(link["to"] or link.get("extra")), "identity": identity(link)} for link in links]
+def record(links, fingerprints_now=None):
+    """What the next run needs to know of this one: each link's id and how to find it again, and the keyed
+    fingerprints of the secrets it pushed (never the secrets)."""
+    return {"version": 2,
+            "links": [{"id": link["id"], "app": link["app"], "group": link["group"],
+                       "prune": bool(link["to"] or link.get("extra")), "identity": identity(link)} for link in links],
+            "fingerprints": dict(sorted((fingerprints_now or {}).items()))}

@@ -568,7 +568,10 @@ SEED_SCRIPTS = {
                     'Session\\\\\\\\TempPathEnabled=false\\nSession\\\\\\\\DisableAutoTMMByDefault=false\\n\\n'
                     '[Preferences]\\nWebUI\\\\\\\\Username=%s\\n'
                     'WebUI\\\\\\\\Password_PBKDF2=\\"%s\\"\\nWebUI\\\\\\\\HostHeaderValidation=false\\n" '
-                    '"$TORRENTS_ROOT" "$USERNAME" "$PASSWORD_PBKDF2" > "$f"; }'),
+                    '"$TORRENTS_ROOT" "$USERNAME" "$PASSWORD_PBKDF2" > "$f"; }; '
+                    # On every start (qBittorrent is not running): the login of the Secret, rotated there or not.
+                    'sed -i -e \'s|^WebUI\\\\Username=.*|WebUI\\\\Username=\'"$USERNAME"\'|\' '
+                    '-e \'s|^WebUI\\\\Password_PBKDF2=.*|WebUI\\\\Password_PBKDF2="\'"$PASSWORD_PBKDF2"\'"|\' "$f"'),
 }
 
 
@@ -1045,6 +1048,14 @@ def qbittorrent_pbkdf2(password, salt):
     return "@ByteArray(%s:%s)" % (base64.b64encode(salt).decode(), base64.b64encode(key).decode())
 
 
+def _pbkdf2_matches(stored, password):
+    """Whether ``stored`` (``@ByteArray(salt:key)``, as :func:`qbittorrent_pbkdf2` makes it) is ``password``'s."""
+    match = re.match(r"^@ByteArray\(([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)\)$", stored or "")
+    if not match:
+        return False
+    return qbittorrent_pbkdf2(password, base64.b64decode(match.group(1))) == stored
+
+
 #: What the seeds need besides an app's credentials, made from them once (the form each app stores).
 DERIVED_CREDENTIALS = {"qbittorrent": ("password_pbkdf2",), "bazarr": ("password_md5",)}
 
@@ -1077,13 +1088,31 @@ def complete_credentials(stack, existing, random_bytes):
                     have[key] = "admin"
                 else:
                     have[key] = base64.urlsafe_b64encode(random_bytes(18)).decode().rstrip("=")
-        if app["kind"] == "qbittorrent" and not have.get("password_pbkdf2"):
+        # The forms the seeds store follow the password: made again when it was rotated in the Secret.
+        if app["kind"] == "qbittorrent" and not _pbkdf2_matches(have.get("password_pbkdf2"), have["password"]):
             have["password_pbkdf2"] = qbittorrent_pbkdf2(have["password"], random_bytes(16))
-        if app["kind"] == "bazarr" and not have.get("password_md5"):
+        if app["kind"] == "bazarr":
             have["password_md5"] = hashlib.md5(have["password"].encode("utf-8")).hexdigest()
         if have:
             out[app["name"]] = have
     return out
+
+
+#: The pod template annotation that restarts an app when its credentials Secret changed (the apps read them at start).
+CREDENTIALS_ANNOTATION = "arrkestra.io/credentials-version"
+#: The ConfigMap where the wiring phase keeps what it linked (no secret: ids, names, keyed fingerprints).
+WIRING_RECORD = "arrkestra-wiring"
+
+
+def wiring_record_object(stack, record, key=None):
+    """The wiring record as a ConfigMap of the stack's namespace, so that any controller finds it; with ``key``,
+    the Secret of the same name that keeps the key of its fingerprints."""
+    meta = _meta(WIRING_RECORD, stack["namespace"], component="wiring")
+    if key is not None:
+        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
+                "stringData": {"fingerprint_key": key}}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
+            "data": {"record.json": json.dumps(record, indent=1, sort_keys=True) + "\n"}}
 
 
 def secret_objects(stack, credentials):

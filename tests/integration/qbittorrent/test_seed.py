@@ -130,3 +130,39 @@ def test_downloads_go_under_the_torrents_root_with_automatic_management(seeded):
         "automatic torrent management is off (the seed must write [BitTorrent] Session\\DisableAutoTMMByDefault=false)")
     if prefs.get("temp_path_enabled"):
         assert prefs["temp_path"].startswith(torrents_root + "/")
+
+
+def test_a_password_rotated_in_the_secret_is_the_login_after_a_restart(tmp_path):
+    """The seed runs before every start: it writes the Secret's login over the one a previous start kept, and the
+    apps phase makes the stored form again when the password changed (complete_credentials)."""
+    stack = _stack.build({"apps": {"qbittorrent": {}}})
+    [app] = [a for a in stack["apps"] if a["kind"] == "qbittorrent"]
+    first = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
+    config = tmp_path / "config"
+    config.mkdir()
+    run_seed(stack, app, config, first)
+    rotated = _stack.complete_credentials(stack, {app["name"]: dict(first, password="rotated-in-the-secret")},
+                                          os.urandom)[app["name"]]
+    assert rotated["password_pbkdf2"] != first["password_pbkdf2"]
+    assert _stack.complete_credentials(stack, {app["name"]: rotated}, os.urandom)[app["name"]] == rotated   # kept
+    run_seed(stack, app, config, rotated)
+    conf = config / "qBittorrent" / "qBittorrent.conf"
+    text = conf.read_text(encoding="utf-8")
+    assert 'WebUI\\Password_PBKDF2="%s"' % rotated["password_pbkdf2"] in text and first["password_pbkdf2"] not in text
+    port = free_port()
+    with_loopback_settings(conf, port)
+    env = dict(os.environ, HOME=str(config), XDG_CONFIG_HOME=str(config), XDG_DATA_HOME=str(config),
+               QBT_CONFIRM_LEGAL_NOTICE="1")
+    log = tmp_path / "qbittorrent.out"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(["qbittorrent-nox"], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(config),
+                                start_new_session=True)
+    url = "http://%s:%d" % (LOOPBACK, port)
+    try:
+        wait_for(lambda: httpx.get(url + "/api/v2/app/webapiVersion", timeout=2).status_code in (200, 403),
+                 what="qbittorrent-nox", proc=proc, log=str(log))
+        with httpx.Client(base_url=url, headers={"Referer": url}, timeout=10) as client:
+            assert client.post("/api/v2/auth/login", data={"username": rotated["username"],
+                                                           "password": "rotated-in-the-secret"}).text == "Ok."
+    finally:
+        stop_process(proc)

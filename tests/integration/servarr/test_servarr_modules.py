@@ -85,8 +85,11 @@ def test_secrets_update_and_verify(playbook, radarr, qbittorrent):
     radarr.reset_log()
     assert not playbook.run([task])["client"]["changed"]
     assert radarr.writes() == []
-    # verify: the app's test fails on authentication, the secret is rewritten
+    # verify in check mode: no connection test (a POST), nothing known to change
     task["arrkestra.homelab.radarr_download_client"]["verify"] = True
+    assert not playbook.run([task], check=True)["client"]["changed"]
+    assert radarr.writes() == []
+    # verify: the app's test fails on authentication, the secret is rewritten
     result = playbook.run([task])
     assert result["client"]["changed"], result
     assert result["client"]["changes"] == ["fields.password (secret, rewritten)"]

@@ -12,6 +12,7 @@ import json
 import httpx
 import pytest
 
+from tests.doubles._base import api_key_auth
 from tests.lab.stack import StackLab
 
 pytestmark = pytest.mark.integration
@@ -108,6 +109,38 @@ def test_second_run_changes_nothing_and_sends_no_write(lab):
     assert lab.writes() == {}
 
 
+def test_a_rotated_password_and_key_reach_every_link_that_uses_them_once(lab):
+    """qBittorrent's password and Radarr's API key rotated (in the inventory here; in their Secrets on a cluster,
+    where the apps phase restarts the apps with them): the links that hand them over are rewritten, nothing else,
+    and the next run writes nothing."""
+    client = lab.apps["qbittorrent"]["app"]
+    with httpx.Client(base_url=client.url, headers={"Referer": client.url}, timeout=10) as http:
+        http.post("/api/v2/auth/login", data={"username": client.username, "password": client.password})
+        assert http.post("/api/v2/app/setPreferences",
+                         data={"json": json.dumps({"web_ui_password": "rotated-password"})}).status_code == 200
+    client.password = lab.apps["qbittorrent"]["credentials"]["password"] = "rotated-password"
+    radarr = lab.double("radarr")
+    radarr.api_key = lab.apps["radarr"]["credentials"]["api_key"] = "f" * 32
+    radarr.auth = api_key_auth(radarr.api_key)
+    lab.reset()
+    run = lab.wire()
+    assert run.rc == 0, run.failures()
+    writes = lab.writes()
+    assert set(writes) == {"radarr", "sonarr", "lidarr", "prowlarr", "seerr", "bazarr"}, writes
+    for arr in ("radarr", "sonarr", "lidarr"):     # their download client qbittorrent
+        assert [w for w in writes[arr] if w[1].startswith("/api/")] == [
+            ("PUT", "/api/v%d/downloadclient/%d" % (1 if arr == "lidarr" else 3, by_name(
+                lab.double(arr), "downloadclient")["qbittorrent"]["id"]))], writes[arr]
+        assert lab.double(arr).secret("downloadclient", "qbittorrent", "password") == "rotated-password"
+    assert writes["prowlarr"] == [("PUT", "/api/v1/applications/%d" % by_name(
+        lab.double("prowlarr"), "applications")["radarr"]["id"])]
+    assert field(lab.double("prowlarr"), by_name(lab.double("prowlarr"), "applications")["radarr"], "apiKey") == "f" * 32
+    assert [s["apiKey"] for s in lab.double("seerr").services["radarr"] if s["name"] == "radarr"] == ["f" * 32]
+    lab.reset()
+    run = lab.wire()
+    assert run.changed == 0 and lab.writes() == {}, (run.changed_tasks(), lab.writes())
+
+
 def test_no_secret_in_verbose_output(lab):
     proc = lab.wire(diff=True, verbosity=3, raw=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -152,7 +185,8 @@ def test_removing_sonarr_removes_the_links_to_it_everywhere(lab):
     assert "sonarr" not in qbittorrent_categories(lab) and "sonarr" not in sab_categories(lab)
     assert "Shows" in [f["Name"] for f in lab.double("jellyfin").folders]     # the user's library stays
     record = json.loads((lab.tmp_path / "state" / "wiring.json").read_text())
-    assert not [r for r in record if "sonarr" in r["id"]]
+    assert not [r for r in record["links"] if "sonarr" in r["id"]]
+    assert not [i for i in record["fingerprints"] if "sonarr" in i]
     lab.reset()
     assert lab.wire().changed == 0 and lab.writes() == {}
 

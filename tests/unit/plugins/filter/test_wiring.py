@@ -40,7 +40,7 @@ def test_bad_stack_is_a_filter_error_saying_why():
 def test_record_round_trips_through_plan():
     links = F["wiring_links"](APPS)
     record = F["wiring_record"](links)
-    assert [r["id"] for r in record] == [link["id"] for link in links]
+    assert [r["id"] for r in record["links"]] == [link["id"] for link in links] and record["version"] == 2
     assert F["wiring_plan"](links, APPS, record) == F["wiring_plan"](links, APPS)
 
 

@@ -154,3 +154,39 @@ def test_a_removed_extra_link_is_deleted_too():
     record = _links.record(_links.derive(STACK, extra))
     calls = _links.plan(STACK, _links.derive(STACK), record)
     assert {"label": "kids", "state": "absent"} in calls["radarr"]["tags"]
+
+
+CREDENTIALS = {"qbittorrent": {"username": "admin", "password": "pw1"}, "radarr": {"api_key": "r1", "password": "l1"},
+               "radarr-4k": {"api_key": "r4"}, "sonarr": {"api_key": "s1"}, "sabnzbd": {"api_key": "z1"}}
+
+
+def test_a_rotated_secret_is_rewritten_on_exactly_the_links_that_use_it():
+    links = _links.derive(STACK)
+    before = _links.fingerprints(links, ["radarr"], CREDENTIALS, "key")
+    record = _links.record(links, before)
+    assert "pw1" not in repr(record) and "r1" not in str(record["fingerprints"].values())
+    assert _links.rotated(record, before) == []                       # nothing rotated: nothing rewritten
+    assert "update_secrets" not in repr(_links.plan(STACK, links, record, _links.rotated(record, before)))
+    rotated = dict(CREDENTIALS, qbittorrent={"username": "admin", "password": "pw2"})
+    ids = _links.rotated(record, _links.fingerprints(links, ["radarr"], rotated, "key"))
+    assert ids == ["radarr-4k/download_clients/qbittorrent", "radarr/download_clients/qbittorrent",
+                   "sonarr/download_clients/qbittorrent"]
+    calls = _links.plan(STACK, links, record, ids)
+    rewritten = [(app, i["name"]) for app, groups in calls.items() for items in groups.values() for i in items
+                 if i.get("update_secrets")]
+    assert sorted(rewritten) == [("radarr", "qbittorrent"), ("radarr-4k", "qbittorrent"), ("sonarr", "qbittorrent")]
+    key = dict(CREDENTIALS, radarr={"api_key": "r2", "password": "l1"})
+    assert _links.rotated(record, _links.fingerprints(links, ["radarr"], key, "key")) == [
+        "bazarr/connections/radarr", "prowlarr/applications/radarr", "seerr/services/radarr/radarr"]
+    login = dict(CREDENTIALS, radarr={"api_key": "r1", "password": "l2"})
+    assert _links.rotated(record, _links.fingerprints(links, ["radarr"], login, "key")) == ["login/radarr"]
+    # Another key, other fingerprints: a record's reader without the key cannot test a guess.
+    assert _links.fingerprints(links, [], CREDENTIALS, "other") != _links.fingerprints(links, [], CREDENTIALS, "key")
+
+
+def test_a_record_of_the_first_version_still_prunes():
+    links = _links.derive(STACK)
+    old = _links.record(links)["links"]                               # version 1: the list itself
+    calls = _links.plan([a for a in STACK if a["name"] != "sonarr"],
+                        [link for link in links if link["to"] != "sonarr"], old)
+    assert {"name": "sonarr", "state": "absent"} in calls["prowlarr"]["applications"]
