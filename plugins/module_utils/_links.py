@@ -83,9 +83,14 @@ EXTRA_GROUPS = {
     "bazarr": {"connections": (("kind", "host", "port", "app_api_key"), ("use_ssl", "base_url"))},
 }
 #: What the arr apps' and Prowlarr's modules need to make an item, beyond their specs' required options.
-SERVARR_NEEDS = {"download_clients": ("implementation",), "applications": ("implementation", "base_url", "prowlarr_url",
-                                                                          "app_api_key"),
-                 "indexer_proxies": ("host",)}
+SERVARR_NEEDS = {
+    "download_clients": ("implementation",),
+    "applications": ("implementation", "base_url", "prowlarr_url", "app_api_key"),
+    "indexer_proxies": ("host",),
+}
+#: The groups of the arr apps' and Prowlarr's extra links, and the kinds that have each.
+SERVARR_GROUPS = (("tags", SERVARR_KINDS), ("root_folders", ARR_KINDS), ("download_clients", ARR_KINDS),
+                  ("applications", ("prowlarr",)), ("indexer_proxies", ("prowlarr",)))
 
 
 class LinkError(ValueError):
@@ -297,18 +302,16 @@ def _check_extra(index, extra, apps, item_specs):
     unknown = sorted(set(extra) - {"app", "group", "item", "to", "secrets"})
     missing = [k for k in ("app", "group", "item") if not extra.get(k)]
     if unknown or missing:
-        raise LinkError("%s: %s (a link has app, group, item, and optionally to and secrets)" % (where, "; ".join(
-            (["unknown key(s) %s" % ", ".join(unknown)] if unknown else []) + (["no %s" % ", ".join(missing)]
-                                                                                if missing else []))))
+        wrong = (["unknown key(s) %s" % ", ".join(unknown)] if unknown else []) + \
+            (["no %s" % ", ".join(missing)] if missing else [])
+        raise LinkError("%s: %s (a link has app, group, item, and optionally to and secrets)" % (where, "; ".join(wrong)))
     of = dict((a["name"], a) for a in apps)
     if extra["app"] not in of:
         raise LinkError("%s.app: no app is named %r (apps: %s)" % (where, extra["app"], ", ".join(sorted(of))))
     kind = of[extra["app"]]["kind"]
     groups = EXTRA_GROUPS.get(kind, {})
     if kind in SERVARR_KINDS:
-        groups = dict((g, None) for g, kinds in (("tags", SERVARR_KINDS), ("root_folders", ARR_KINDS),
-                                                ("download_clients", ARR_KINDS), ("applications", ("prowlarr",)),
-                                                ("indexer_proxies", ("prowlarr",))) if kind in kinds)
+        groups = dict((g, None) for g, kinds in SERVARR_GROUPS if kind in kinds)
     if extra["group"] not in groups:
         raise LinkError("%s.group: %s (%s) has no group %r; its groups: %s"
                         % (where, extra["app"], kind, extra["group"], ", ".join(sorted(groups)) or "none"))

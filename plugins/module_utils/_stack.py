@@ -309,8 +309,9 @@ def _app(name, given, settings):
                                     resource) for k in ("requests", "limits"))
         if low > high and high > 0:
             raise StackError("%s.requests.%s %s is more than %s.limits.%s %s: a pod never gets more than its limit; "
-                             "lower the request or raise the limit" % (where, resource, resources["requests"][resource],
-                                                                        where, resource, resources["limits"][resource]))
+                             "lower the request or raise the limit"
+                             % (where, resource, resources["requests"][resource], where, resource,
+                                resources["limits"][resource]))
     if given.get("config_size") is not None:
         check.quantity(given["config_size"], where + ".config_size", "storage")
     if given.get("schedule") is not None:

@@ -42,6 +42,7 @@ UNCLEAR = ("Traceback", "Error was a", "unhandled exception", "The filter plugin
 A = "arrkestra_apps"
 EXTRA = "wiring_extra_links"
 
+
 def _base():
     """The example inventory's group_vars, as a user would copy them."""
     values = {}
@@ -285,8 +286,8 @@ def test_a_wrong_value_stops_the_phase_before_any_change(case, tmp_path):
     message = text[text.index("FAILED!"):]
     # Ours name it as a path; Ansible's check of a role's argument spec says "'<key>' ... found in '<parent>'".
     parent, dummy, key = variable.rpartition(".")
-    named = variable in message or parent and re.search(r"\b%s\b.* found in '?%s\b" % (re.escape(key), re.escape(parent)),
-                                                         message.replace("''", "'"))
+    ansible_form = r"\b%s\b.* found in '?%s\b" % (re.escape(key), re.escape(parent))
+    named = variable in message or parent and re.search(ansible_form, message.replace("''", "'"))
     assert named, "the message does not name %s:\n%s" % (variable, message[:2000])
     assert not [u for u in UNCLEAR if u in text], "unclear error:\n%s" % message[:2000]
     assert not out.exists(), "written before the check: %s" % sorted(os.listdir(out))
