@@ -27,6 +27,7 @@ import time
 
 import pytest
 
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
 from tests.controlplane import cluster, images, node
 from tests.controlplane.fixture import controlplane, real_node  # noqa: F401 pylint: disable=unused-import
 from tests.doubles.serve import REQUEST, VIOLATION
@@ -138,6 +139,7 @@ def test_the_readme_command_on_a_real_node(tmp_path, controlplane, real_node):  
             assert not problems, "\n".join(problems)
             sys.stderr.write("[real node] runs %s s; apps' requests on the second run: %s\n"
                              % ([round(t) for t in timings], {a: len(r) for a, r in between.items()}))
+            _rotate(controlplane, core, client.AppsV1Api(api), ns, inventory, timings, tmp_path)
 
             # Backups: Seerr's CronJob, run now on the node, copies its live SQLite database (db/db.sqlite3) and
             # its settings; restore.yml stops Seerr, puts the newest archive back and starts it again.
@@ -159,6 +161,51 @@ def test_the_readme_command_on_a_real_node(tmp_path, controlplane, real_node):  
         deadline = time.monotonic() + 60     # the pods go, then local-path-provisioner removes their volumes
         while time.monotonic() < deadline and core.list_namespaced_pod(ns).items:
             time.sleep(1)
+
+
+def _rotate(controlplane, core, apps_api, ns, inventory, timings, tmp_path):  # noqa: F811
+    """qBittorrent's password and Radarr's API key changed in their Secrets, as a user rotates them: the next run
+    restarts both apps (they read them at start) and rewrites the links that hand them to the other apps - Sonarr's
+    download client, Prowlarr's application - once; the run after writes nothing, also from a controller that never
+    ran before (the wiring record is in the cluster)."""
+    # pylint: disable=redefined-outer-name,too-many-arguments,too-many-positional-arguments,too-many-locals
+    for name, values in (("qbittorrent-credentials", {"password": "rotated-password"}),
+                         ("radarr-credentials", {"api_key": "f" * 32})):
+        core.patch_namespaced_secret(name, ns, {"stringData": values})
+
+    def templates():
+        return dict((app, (apps_api.read_namespaced_deployment(app, ns).spec.template.metadata.annotations or {}).get(
+            _stack.CREDENTIALS_ANNOTATION)) for app in ("qbittorrent", "radarr", "sonarr"))
+
+    was = templates()
+    dummy, offset = cluster.proxied(controlplane)
+    rotated = _site(inventory, timings, PHASES)
+    assert rotated.rc == 0, "run after the rotation:\n" + _report_run(rotated) + _why_pods(core, ns)
+    now = templates()
+    assert now["qbittorrent"] != was["qbittorrent"] and now["radarr"] != was["radarr"], (was, now)
+    assert now["sonarr"] == was["sonarr"], (was, now)
+    proxied, offset = cluster.proxied(controlplane, offset)
+    writes = [r for r in proxied if r[0] in WRITES and "/namespaces/%s/" % ns in r[1]]
+    sonarr = [r for r in writes if "http:sonarr:" in r[1]]
+    assert [r[0] for r in sonarr] == ["PUT"] and "/api/v3/downloadclient/" in sonarr[0][1], writes
+    prowlarr = [r for r in writes if "http:prowlarr:" in r[1]]
+    assert [r[0] for r in prowlarr] == ["PUT"] and "/api/v1/applications/" in prowlarr[0][1], writes
+    assert not [r for r in writes if "http:jellyfin:" in r[1]], writes
+    record = json.loads(core.read_namespaced_config_map(_stack.WIRING_RECORD, ns).data["record.json"])
+    assert "sonarr/download_clients/qbittorrent" in record["fingerprints"]
+    assert "rotated-password" not in json.dumps(record) and "f" * 32 not in json.dumps(record)
+
+    # A controller that never ran (another HOME: no file of the wiring's) finds the record in the cluster.
+    before = _requests(_pod_logs(core, ns))
+    home = tmp_path / "new-laptop"
+    home.mkdir()
+    third = _site(inventory, timings, PHASES, env={"HOME": str(home)})
+    assert third.rc == 0, "run from a new controller:\n" + _report_run(third)
+    assert third.changed == 0, third.changed_tasks()
+    proxied, offset = cluster.proxied(controlplane, offset)
+    assert not [r for r in proxied if r[0] in WRITES and "/namespaces/%s/" % ns in r[1]], proxied
+    written = {app: [r for r in seen if r[0] in WRITES] for app, seen in _requests(_pod_logs(core, ns), before).items()}
+    assert not any(written.values()), written
 
 
 def _back_up(batch, core, ns, app, data):

@@ -94,11 +94,12 @@ def _copy_inventory(source, dest, overrides):
     return dest
 
 
-def _site(inventory, log, phases=PHASES):
-    """ansible-playbook on ``phases`` (by default those after the nodes phase), as scripts/site.sh runs site.yml."""
+def _site(inventory, log, phases=PHASES, env=None):
+    """ansible-playbook on ``phases`` (by default those after the nodes phase), as scripts/site.sh runs site.yml;
+    ``env``: variables of the environment to change (another ``HOME``: another controller)."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", **(env or {}))
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory)]
     argv += [os.path.join(ROOT, "playbooks", p) for p in phases]
     start = time.monotonic()
