@@ -280,7 +280,18 @@ def spawn(state, name, argv):
     env = dict(os.environ, KUBE_FEATURE_WatchListClient="false")
     proc = subprocess.Popen(argv, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     state["pids"][name] = proc.pid
+    state.setdefault("argv", {})[name] = list(argv)
     return proc
+
+
+def restart_api_server(state, down=3.0, timeout=120):
+    """Stop the API server, leave it down ``down`` seconds, start it again as it was started; wait until it answers."""
+    terminate(state["pids"]["kube-apiserver"])
+    time.sleep(down)
+    spawn(state, "kube-apiserver", state["argv"]["kube-apiserver"])
+    save(state)
+    api, k8s = _client(state["kubeconfig"])
+    wait_until("kube-apiserver", lambda: k8s.VersionApi(api).get_code(), timeout, state, "kube-apiserver")
 
 
 def wait_until(what, check, timeout, state, name):

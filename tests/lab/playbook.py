@@ -53,14 +53,25 @@ class Playbook:
         return results
 
 
-def run_playbook(playbook, inventory, *extra):
-    """``ansible-playbook playbooks/<playbook>`` of the collection with the JSON callback; the process."""
+def _playbook_command(playbook, inventory, extra):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_NOCOLOR="1")
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), os.path.join(ROOT, "playbooks", playbook),
             "-e", "ansible_python_interpreter=%s" % sys.executable] + list(extra)
+    return argv, env
+
+
+def run_playbook(playbook, inventory, *extra):
+    """``ansible-playbook playbooks/<playbook>`` of the collection with the JSON callback; the process."""
+    argv, env = _playbook_command(playbook, inventory, extra)
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def start_playbook(playbook, inventory, *extra):
+    """:func:`run_playbook` started, not waited for: the ``Popen`` (text pipes)."""
+    argv, env = _playbook_command(playbook, inventory, extra)
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def local_inventory(directory, variables):

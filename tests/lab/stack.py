@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import yaml
 
@@ -193,7 +195,21 @@ class StackLab:
         (inv / "group_vars" / "all" / "stack.yml").write_text(yaml.safe_dump(settings))
         return str(inv)
 
-    def wire(self, check=False, diff=False, verbosity=0, raw=False):
+    def wire_interrupted(self, when, timeout=300):
+        """A wiring run interrupted as Ctrl-C does (SIGINT to its process group) once ``when()`` is true; the
+        finished process."""
+        argv, env = self._wire_command()
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not when() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        out, dummy = proc.communicate(timeout=120)
+        return subprocess.CompletedProcess(argv, proc.returncode, out, "")
+
+    def _wire_command(self, check=False, diff=False, verbosity=0, raw=True):
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                    ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_RETRY_FILES_ENABLED="0")
@@ -204,5 +220,9 @@ class StackLab:
         argv += ["--check"] if check else []
         argv += ["--diff"] if diff else []
         argv += ["-" + "v" * verbosity] if verbosity else []
+        return argv, env
+
+    def wire(self, check=False, diff=False, verbosity=0, raw=False):
+        argv, env = self._wire_command(check, diff, verbosity, raw)
         proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         return proc if raw else Run(proc)

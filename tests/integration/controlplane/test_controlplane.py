@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 
 import pytest
 
+from tests.controlplane import cluster
 from tests.controlplane.cluster import create
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
-from tests.lab.playbook import Playbook, local_inventory, run_playbook
+from tests.lab.playbook import Playbook, local_inventory, run_playbook, start_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.controlplane]
 
@@ -138,3 +140,38 @@ def test_the_apps_phase_for_real(tmp_path, controlplane):
     assert "radarr-4k-credentials" not in [s.metadata.name for s in core.list_namespaced_secret(ns).items]
     claims = [c.metadata.name for c in core.list_namespaced_persistent_volume_claim(ns).items]
     assert "radarr-4k-config" in claims          # its settings stay unless apps_purge
+
+
+def test_the_api_server_restarted_mid_apply_then_the_next_run_converges(tmp_path, controlplane):
+    """The API server goes away while the apps phase applies (its Secrets made, its Deployments not yet): the run
+    fails naming the API server it could not reach - or, back in time, goes on -, and the next run converges with
+    nothing made twice."""
+    ns = "fault-%s" % os.urandom(3).hex()
+    api, client = _cluster_storage(controlplane, tmp_path, 2, ns)
+    core, apps_api = client.CoreV1Api(api), client.AppsV1Api(api)
+    inventory = local_inventory(tmp_path / "inventory", {
+        "arrkestra_kubeconfig": controlplane["kubeconfig"], "arrkestra_kube_context": controlplane["context"],
+        "arrkestra_namespace": ns, "arrkestra_apps": {"radarr": {}, "qbittorrent": {}}, "apps_wait_timeout": 180,
+        "arrkestra_data": {"type": "hostpath", "path": str(tmp_path / "data")}})
+    proc = start_playbook("apps.yml", inventory)
+
+    def secrets_made():
+        try:
+            return len(core.list_namespaced_secret(ns, label_selector="app.kubernetes.io/managed-by=arrkestra").items)
+        except client.ApiException:
+            return 0
+
+    deadline = time.monotonic() + 180
+    while secrets_made() < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    cluster.restart_api_server(controlplane)
+    out, err = proc.communicate(timeout=600)
+    server = "%s:%d" % (controlplane["api_host"], controlplane["api_port"])
+    assert proc.returncode == 0 or server in out + err, out[-3000:] + err[-2000:]
+
+    again, dummy = _apps(controlplane, tmp_path, ns, {"radarr": {}, "qbittorrent": {}})
+    assert sorted(d.metadata.name for d in apps_api.list_namespaced_deployment(ns).items) == ["qbittorrent", "radarr"]
+    assert len(core.list_namespaced_secret(ns, label_selector="app.kubernetes.io/managed-by=arrkestra").items) == 2
+    third, dummy = _apps(controlplane, tmp_path, ns, {"radarr": {}, "qbittorrent": {}})
+    assert third["changed"] == 0
+    core.delete_namespace(ns)

@@ -225,3 +225,25 @@ def test_an_app_down_mid_run_is_named_and_the_next_run_converges(lab):
     run = lab.wire()
     assert run.rc == 0, run.failures()
     assert [f["path"] for f in radarr.store["rootfolder"].values()] == [str(lab.media / "movies")]
+
+
+def test_a_run_interrupted_with_ctrl_c_converges_on_the_next(lab):
+    """Ctrl-C in the middle of a run - once Radarr got its first write, while Prowlarr waits its turn: the next run
+    makes what is missing, nothing twice, and the one after writes nothing."""
+    radarr, prowlarr = lab.double("radarr"), lab.double("prowlarr")
+    for double, resource in ((radarr, "downloadclient"), (prowlarr, "applications")):
+        for key, item in list(double.store.get(resource, {}).items()):
+            if item["name"] != "My seedbox":
+                del double.store[resource][key]
+    lab.reset()
+    proc = lab.wire_interrupted(lambda: radarr.writes())
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    assert prowlarr.writes() == [], "interrupted too late: %s" % prowlarr.writes()
+    run = lab.wire()
+    assert run.rc == 0, run.failures()
+    names = [item["name"] for item in radarr.store["downloadclient"].values()]
+    assert sorted(names) == sorted(set(names)) and {"qbittorrent", "My seedbox"} <= set(names), names
+    applications = [item["name"] for item in prowlarr.store["applications"].values()]
+    assert sorted(applications) == sorted(set(applications)) and "radarr" in applications, applications
+    lab.reset()
+    assert lab.wire().changed == 0 and lab.writes() == {}
