@@ -940,6 +940,12 @@ def objects(stack):
         out.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                     "metadata": _meta("default-deny-ingress", ns, component="network"),
                     "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+        # The collection's own Jobs (backups, restores, the data layout) work on their volumes alone: no egress.
+        out.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                    "metadata": _meta("jobs-deny-egress", ns, component="network"),
+                    "spec": {"podSelector": {"matchExpressions": [{"key": "app.kubernetes.io/component",
+                                                                   "operator": "In", "values": list(JOB_COMPONENTS)}]},
+                             "policyTypes": ["Egress"]}})
     if any(backed_up(stack, a) for a in stack["apps"]):
         out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("arrkestra-backup", ns, component="backup"),
                     "data": {"backup.sh": BACKUP_SCRIPT, "restore.sh": RESTORE_SCRIPT}})
@@ -1099,6 +1105,8 @@ def complete_credentials(stack, existing, random_bytes):
     return out
 
 
+#: The components of the collection's own Jobs' pods (backups and restores, the data layout): no network at all.
+JOB_COMPONENTS = ("backup", "data")
 #: The pod template annotation that restarts an app when its credentials Secret changed (the apps read them at start).
 CREDENTIALS_ANNOTATION = "arrkestra.io/credentials-version"
 #: The ConfigMap where the wiring phase keeps what it linked (no secret: ids, names, keyed fingerprints).

@@ -183,7 +183,7 @@ def test_the_stacks_policies_bite(tmp_path, controlplane, real_node):  # noqa: F
     policies = {p["metadata"]["name"]: p for p in rendered["NetworkPolicy"]}
     deployments = {d["metadata"]["name"]: d for d in rendered["Deployment"]}
     with_ingress = {i["metadata"]["name"] for i in rendered.get("Ingress", [])}
-    assert {"default-deny-ingress", "radarr", "prowlarr", "qbittorrent"} <= set(policies)
+    assert {"default-deny-ingress", "jobs-deny-egress", "radarr", "prowlarr", "qbittorrent"} <= set(policies)
     assert "radarr" in with_ingress and "qbittorrent" in policies and "Egress" in \
         policies["qbittorrent"]["spec"]["policyTypes"]
     vpn_rule = policies["qbittorrent"]["spec"]["egress"][1]
@@ -216,7 +216,9 @@ def test_the_stacks_policies_bite(tmp_path, controlplane, real_node):  # noqa: F
             callers = {"stranger": (ns, {}), "as-prowlarr": (ns, labels("prowlarr")),
                        "as-radarr": (ns, labels("radarr")), "as-qbittorrent": (ns, labels("qbittorrent")),
                        "traefik": (ingress_ns, {"app.kubernetes.io/name": "traefik"}),
-                       "prometheus": ("monitoring", {})}
+                       "prometheus": ("monitoring", {}),
+                       # a backup Job's pod: its volumes alone, no network
+                       "as-backup": (ns, {"app.kubernetes.io/component": "backup"})}
             for name, (where, their_labels) in callers.items():
                 lab.caller(where, "%s-%s" % (ns, name), their_labels)
             ip = _wait("every pod of the lab running", lab.ips, 180)
@@ -242,6 +244,7 @@ def test_the_stacks_policies_bite(tmp_path, controlplane, real_node):  # noqa: F
                 "dns": [("tcp", at("radarr"), radarr["radarr"], "radarr", "closed")],
                 "prometheus": [("tcp", at("radarr"), radarr["exportarr"], "radarr-metrics", "open"),
                                ("tcp", at("radarr"), radarr["radarr"], "radarr", "closed")],
+                "as-backup": [("tcp", dns, DNS_PORTS[0], "dns", "closed")],
                 "as-qbittorrent": [("tcp", dns, DNS_PORTS[0], "dns", "open"),
                                    ("tcp", dns, DNS_PORTS[1], "dns-other-port", "closed"),
                                    ("tcp", host, api_port, "api-server", "closed"),

@@ -125,7 +125,8 @@ def test_the_platform_phase_for_real_then_the_apps_on_it(tmp_path, controlplane)
     monitors = resources.get(api_version="monitoring.coreos.com/v1", kind="ServiceMonitor").get(namespace=ns)
     assert sorted(m.metadata.name for m in monitors.items) == ["prowlarr", "radarr"]
     policies = client.NetworkingV1Api(api).list_namespaced_network_policy(ns).items
-    assert sorted(p.metadata.name for p in policies) == ["default-deny-ingress", "prowlarr", "qbittorrent", "radarr"]
+    assert sorted(p.metadata.name for p in policies) == ["default-deny-ingress", "jobs-deny-egress", "prowlarr", "qbittorrent",
+                                                         "radarr"]
     assert "vpn-credentials" in [s.metadata.name for s in core.list_namespaced_secret(ns).items]  # not pruned
     cronjobs = client.BatchV1Api(api).list_namespaced_cron_job(ns).items
     assert sorted(c.metadata.name for c in cronjobs) == ["prowlarr-backup", "qbittorrent-backup", "radarr-backup"]

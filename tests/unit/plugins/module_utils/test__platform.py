@@ -157,6 +157,16 @@ def test_network_policies_let_in_the_ingress_and_the_callers_only():
     objects = _stack.objects(stack)
     policies = dict((o["metadata"]["name"], o["spec"]) for o in objects if o["kind"] == "NetworkPolicy")
     assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    # The collection's Jobs (backups, restores, data layout) reach nothing; their pods carry those components.
+    jobs = policies["jobs-deny-egress"]
+    assert jobs["policyTypes"] == ["Egress"] and "egress" not in jobs
+    assert jobs["podSelector"]["matchExpressions"][0]["values"] == ["backup", "data"]
+    backed_up = _stack.objects(_stack.build({"backups": {"enabled": True}}))
+    components = set(o["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+                     for o in backed_up if o["kind"] == "CronJob" and o["metadata"]["name"].endswith("-backup"))
+    components |= set(o["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+                      for o in backed_up if o["kind"] == "Job")
+    assert components == {"backup", "data"}, components
     ingress, callers = policies["qbittorrent"]["ingress"]
     assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
                                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}}}]
