@@ -414,9 +414,23 @@ def settings(variables, stack_settings):
     return out
 
 
-def check(stack):
-    """Checks that need the apps as well as the platform settings."""
+def check(stack, nodes=None):
+    """Checks that need the apps, or the nodes (``{name: address}`` of the inventory), as well as the platform
+    settings."""
     platform = stack["platform"]
+    lb = platform["load_balancer"]
+    if lb["type"] == "metallb":
+        for name, value in sorted((nodes or {}).items()):
+            try:
+                address = ipaddress.ip_address(str(value))
+            except ValueError:
+                continue        # a name: the nodes phase resolves it, not the inventory
+            taken = [entry for entry in lb["addresses"] for first, last in [_pool_range(entry)]
+                     if first.version == address.version and first <= address <= last]
+            if taken:
+                raise PlatformError("arrkestra_load_balancer.addresses: %s holds %s, the address of the node %s; MetalLB "
+                                    "would hand it to a Service and take the node off the network. Give addresses no "
+                                    "machine has (outside the DHCP range)" % (taken[0], address, name))
     kinds = set(a["kind"] for a in stack["apps"] if not a["external"])
     if platform["vpn"]["enabled"]:
         deployed = [a["name"] for a in stack["apps"] if not a["external"]]

@@ -405,8 +405,9 @@ def _is_subdomain(value):
     return len(value) <= 253 and all(_checks._LABEL_RE.match(p) for p in value.split("."))
 
 
-def build(variables):
-    """The stack of the inventory: ``variables`` are the ``arrkestra_*`` variables without the prefix."""
+def build(variables, nodes=None):
+    """The stack of the inventory: ``variables`` are the ``arrkestra_*`` variables without the prefix; ``nodes``
+    ``{name: address}`` of the cluster's hosts, when the inventory has them."""
     variables = dict(variables or {})
     settings = _settings(variables)
     platform = _platform().settings(dict((k, v) for k, v in variables.items() if k in _platform_options()), settings)
@@ -460,7 +461,7 @@ def build(variables):
         "apps": apps,
         "platform": platform,
     }
-    _platform().check(model)
+    _platform().check(model, nodes)
     return model
 
 

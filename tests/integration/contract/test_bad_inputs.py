@@ -154,6 +154,8 @@ CASES = [
     ("platform", "arrkestra_load_balancer.addresses", ["192.168.1.250-192.168.1.240"],
      "arrkestra_load_balancer.addresses"),
     ("platform", "arrkestra_load_balancer.networks", ["192.168.1.0/33"], "arrkestra_load_balancer.networks"),
+    ("platform", "arrkestra_load_balancer.addresses", ["192.168.1.10-192.168.1.20"], "arrkestra_load_balancer.addresses"),
+    ("nodes", "arrkestra_load_balancer.addresses", ["192.168.1.12/30"], "arrkestra_load_balancer.addresses"),
     ("platform", "arrkestra_load_balancer.networks", DELETE, "arrkestra_load_balancer.networks"),
     ("platform", "arrkestra_ingress.load_balancer_ip", "not-an-ip", "arrkestra_ingress.load_balancer_ip"),
     ("platform", "arrkestra_ingress.load_balancer_ip", "192.168.1.100", "arrkestra_ingress.load_balancer_ip"),

@@ -332,3 +332,12 @@ def test_bad_images_name_the_variable(images, message):
     with pytest.raises(_stack.StackError) as raised:
         _stack.build({"images": images})
     assert message in str(raised.value)
+
+
+def test_metallb_pool_never_holds_a_node():
+    variables = {"load_balancer": {"type": "metallb", "addresses": ["192.168.1.10-192.168.1.20"],
+                                   "networks": ["192.168.1.0/24"]}}
+    nodes = {"pi-1": "192.168.1.11", "pi-2": "pi-2.lan"}
+    with pytest.raises(_stack.StackError, match="holds 192.168.1.11, the address of the node pi-1"):
+        _stack.build(variables, nodes)
+    assert _stack.build(variables, {"pi-1": "192.168.1.30", "pi-2": "pi-2.lan"})   # names are not checked here
