@@ -236,7 +236,7 @@ def test_a_run_interrupted_with_ctrl_c_converges_on_the_next(lab):
             if item["name"] != "My seedbox":
                 del double.store[resource][key]
     lab.reset()
-    proc = lab.wire_interrupted(lambda: radarr.writes())
+    proc = lab.wire_interrupted(radarr.writes)
     assert proc.returncode != 0, proc.stdout[-2000:]
     assert prowlarr.writes() == [], "interrupted too late: %s" % prowlarr.writes()
     run = lab.wire()
