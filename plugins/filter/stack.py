@@ -93,25 +93,19 @@ def stack_secrets(model, credentials):
     return _stack.secret_objects(model, credentials)
 
 
-def stack_restart_on_credentials(objects, model, applied):
-    """``objects`` with each Deployment's pod template annotated with the resourceVersion of its app's Secret, as
-    the apply of the Secrets (``applied``, a registered ``kubernetes.core.k8s`` result) left it: a key or password
-    rotated in the Secret restarts the app, which reads its credentials at start; nothing changes otherwise."""
-    found = {}
-    results = (applied or {}).get("result", {}).get("results") if "results" in ((applied or {}).get("result") or {}) \
-        else [applied or {}]
-    for result in results:
-        obj = (result or {}).get("result") or {}
-        if obj.get("kind") == "Secret":
-            found[obj["metadata"]["name"]] = obj["metadata"].get("resourceVersion")
-    secrets = dict((a["name"], a["secret"]) for a in model["apps"] if a["secret"])
+def stack_restart_on_credentials(objects, model, credentials):
+    """``objects`` with each Deployment's pod template annotated with a digest of what its app reads from its Secret
+    at start (:func:`_stack.credentials_digest`; ``credentials`` as ``stack_credentials`` gives them): a key or
+    password rotated in the Secret restarts the app; a key the wiring adds (Jellyfin's) does not."""
+    apps = dict((a["name"], a) for a in model["apps"])
     out = []
     for obj in objects:
-        version = found.get(secrets.get(obj["metadata"]["name"])) if obj["kind"] == "Deployment" else None
-        if version:
+        app = apps.get(obj["metadata"]["name"]) if obj["kind"] == "Deployment" else None
+        digest = _stack.credentials_digest(app, (credentials or {}).get(app["name"])) if app else None
+        if digest:
             obj = copy.deepcopy(obj)
             template = obj["spec"]["template"]["metadata"]
-            template["annotations"] = dict(template.get("annotations") or {}, **{_stack.CREDENTIALS_ANNOTATION: version})
+            template["annotations"] = dict(template.get("annotations") or {}, **{_stack.CREDENTIALS_ANNOTATION: digest})
         out.append(obj)
     return out
 

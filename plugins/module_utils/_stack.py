@@ -32,16 +32,20 @@ SERVARR = ("prowlarr", "radarr", "sonarr", "lidarr")
 CATALOG = {
     "prowlarr": {"image": "ghcr.io/home-operations/prowlarr:2.3.5", "port": 9696, "probe": "/ping",
                  "requests": ("50m", "128Mi"), "limits": ("500m", "384Mi"), "data": False,
-                 "credentials": ("api_key", "username", "password"), "env_key": "PROWLARR__AUTH__APIKEY"},
+                 "credentials": ("api_key", "username", "password"), "env_key": "PROWLARR__AUTH__APIKEY",
+                 "reads_at_start": ("api_key",)},
     "radarr": {"image": "ghcr.io/home-operations/radarr:6.0.3", "port": 7878, "probe": "/ping",
                "requests": ("50m", "192Mi"), "limits": ("1", "512Mi"), "data": True,
-               "credentials": ("api_key", "username", "password"), "env_key": "RADARR__AUTH__APIKEY"},
+               "credentials": ("api_key", "username", "password"), "env_key": "RADARR__AUTH__APIKEY",
+               "reads_at_start": ("api_key",)},
     "sonarr": {"image": "ghcr.io/home-operations/sonarr:4.0.19", "port": 8989, "probe": "/ping",
                "requests": ("50m", "192Mi"), "limits": ("1", "512Mi"), "data": True,
-               "credentials": ("api_key", "username", "password"), "env_key": "SONARR__AUTH__APIKEY"},
+               "credentials": ("api_key", "username", "password"), "env_key": "SONARR__AUTH__APIKEY",
+               "reads_at_start": ("api_key",)},
     "lidarr": {"image": "ghcr.io/home-operations/lidarr:2.14.5", "port": 8686, "probe": "/ping",
                "requests": ("50m", "192Mi"), "limits": ("1", "512Mi"), "data": True,
-               "credentials": ("api_key", "username", "password"), "env_key": "LIDARR__AUTH__APIKEY"},
+               "credentials": ("api_key", "username", "password"), "env_key": "LIDARR__AUTH__APIKEY",
+               "reads_at_start": ("api_key",)},
     # Bazarr 1.5.1 has no /api/system/ping (1.5.2 added it); "/" answers 200 without a key (docs/upstream-facts.md).
     "bazarr": {"image": "ghcr.io/home-operations/bazarr:1.5.1", "port": 6767, "probe": "/",
                "requests": ("25m", "128Mi"), "limits": ("500m", "384Mi"), "data": True,
@@ -49,7 +53,8 @@ CATALOG = {
     "qbittorrent": {"image": "ghcr.io/home-operations/qbittorrent:5.1.2", "port": 8080,
                     "probe": "/api/v2/app/version", "probe_any_status": True,
                     "requests": ("100m", "256Mi"), "limits": ("2", "1Gi"), "data": True,
-                    "credentials": ("username", "password"), "seed": "qbittorrent"},
+                    "credentials": ("username", "password"), "seed": "qbittorrent",
+                    "reads_at_start": ("username", "password_pbkdf2")},
     "sabnzbd": {"image": "ghcr.io/home-operations/sabnzbd:4.5.1", "port": 8080, "probe": "/api?mode=version",
                 "requests": ("100m", "256Mi"), "limits": ("2", "1Gi"), "data": True,
                 "credentials": ("api_key", "username", "password"), "seed": "sabnzbd"},
@@ -64,7 +69,8 @@ CATALOG = {
     # Seerr keeps settings.json and its database in CONFIG_DIRECTORY, default /app/config (docs/upstream-facts.md).
     "seerr": {"image": "ghcr.io/seerr-team/seerr:v3.1.0", "port": 5055, "probe": "/api/v1/status",
               "requests": ("50m", "192Mi"), "limits": ("500m", "512Mi"), "data": False,
-              "credentials": ("api_key",), "seed": "seerr", "config_dir": "/app/config"},
+              "credentials": ("api_key",), "seed": "seerr", "config_dir": "/app/config",
+              "reads_at_start": ("api_key",)},
     # Wired, never deployed: a client on the NAS or a seedbox (give its url in arrkestra_apps).
     "transmission": {"image": None, "port": 9091, "probe": "/transmission/rpc", "requests": ("0", "0"),
                      "limits": ("0", "0"), "data": False, "credentials": ("username", "password"), "external_only": True},
@@ -339,6 +345,9 @@ def _app(name, given, settings):
         "config_size": given.get("config_size") or settings["config_size"],
         "cronjob": entry.get("cronjob", False), "schedule": given.get("schedule") or settings["recyclarr_schedule"],
         "env": dict(given.get("env") or {}), "env_key": entry.get("env_key"), "seed": entry.get("seed"),
+        # What the app reads from its Secret when it starts (env, or a file its seed writes on every start): a
+        # change restarts it. The rest (a login the wiring sets through the API) needs no restart.
+        "reads_at_start": list(entry.get("reads_at_start", ())),
         "node_selector": dict(given.get("node_selector") or {}),
         "wiring": dict(given.get("wiring") or {}),
         "external": external,
@@ -1108,8 +1117,17 @@ def complete_credentials(stack, existing, random_bytes):
 
 #: The components of the collection's own Jobs' pods (backups and restores, the data layout): no network at all.
 JOB_COMPONENTS = ("backup", "data")
-#: The pod template annotation that restarts an app when its credentials Secret changed (the apps read them at start).
-CREDENTIALS_ANNOTATION = "arrkestra.io/credentials-version"
+#: The pod template annotation that restarts an app when what it reads from its Secret at start changed.
+CREDENTIALS_ANNOTATION = "arrkestra.io/credentials-digest"
+def credentials_digest(app, credentials):
+    """A digest of what ``app`` reads from its Secret at start (its random API key, qBittorrent's salted password
+    hash): on its pod template, so that a rotation restarts it; None for an app that reads nothing."""
+    values = [(credentials or {}).get(key) for key in app.get("reads_at_start") or ()]
+    if not values:
+        return None
+    return hashlib.sha256(json.dumps(values).encode("utf-8")).hexdigest()[:16]
+
+
 #: The ConfigMap where the wiring phase keeps what it linked (no secret: ids, names, keyed fingerprints).
 WIRING_RECORD = "arrkestra-wiring"
 

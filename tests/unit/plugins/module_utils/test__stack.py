@@ -177,3 +177,24 @@ def test_the_data_layout_says_what_to_fix_when_it_cannot_write():
     assert ok.returncode == 1
     assert ("the apps (uid 1000, gid 1000: arrkestra_uid, arrkestra_gid) cannot write into the host folder "
             "/srv/media on the node; make it owned by 1000:1000") in ok.stderr
+
+
+def test_an_app_restarts_only_when_what_it_reads_at_start_was_rotated():
+    from ansible_collections.arrkestra.homelab.plugins.filter.stack import stack_restart_on_credentials
+    stack = _stack.build({})
+    objects = [o for o in _stack.objects(stack) if o["kind"] == "Deployment"]
+    credentials = _stack.complete_credentials(stack, {}, lambda n: bytes(range(n)))
+
+    def digests(creds):
+        return dict((o["metadata"]["name"], (o["spec"]["template"]["metadata"].get("annotations") or {}).get(
+            _stack.CREDENTIALS_ANNOTATION)) for o in stack_restart_on_credentials(objects, stack, creds))
+
+    before = digests(credentials)
+    assert before["jellyfin"] is None and before["radarr"] and before["qbittorrent"]   # Jellyfin reads none
+    with_key = dict(credentials, jellyfin=dict(credentials["jellyfin"], api_key="made-by-the-wiring"))
+    assert digests(with_key) == before
+    rotated = dict(credentials, radarr=dict(credentials["radarr"], api_key="f" * 32))
+    assert [n for n, d in digests(rotated).items() if d != before[n]] == ["radarr"]
+    login = dict(credentials, radarr=dict(credentials["radarr"], password="new"))    # set through the API
+    assert digests(login) == before
+    assert credentials["radarr"]["api_key"] not in repr(digests(credentials))
