@@ -1119,6 +1119,8 @@ def complete_credentials(stack, existing, random_bytes):
 JOB_COMPONENTS = ("backup", "data")
 #: The pod template annotation that restarts an app when what it reads from its Secret at start changed.
 CREDENTIALS_ANNOTATION = "arrkestra.io/credentials-digest"
+
+
 def credentials_digest(app, credentials):
     """A digest of what ``app`` reads from its Secret at start (its random API key, qBittorrent's salted password
     hash): on its pod template, so that a rotation restarts it; None for an app that reads nothing."""
