@@ -110,6 +110,25 @@ def stack_restart_on_credentials(objects, model, credentials):
     return out
 
 
+#: What a client library says when the API server did not answer (urllib3's and the kubernetes client's words).
+_UNREACHABLE = ("NewConnectionError", "Connection refused", "Max retries exceeded", "timed out",
+                "RemoteDisconnected", "Connection reset", "Connection aborted")
+
+
+def stack_failure(result, task, phase):
+    """The message of a failed task of a phase (``ansible_failed_result``, ``ansible_failed_task``), in plain words
+    when the Kubernetes API server did not answer; any other failure's own message, unchanged."""
+    message = str((result or {}).get("msg") or "")
+    if not any(word in message for word in _UNREACHABLE):
+        return message
+    where = re.search(r"host='([^']+)', port=(\d+)", message)
+    server = "%s:%s" % where.groups() if where else "of the kubeconfig"
+    reason = "refused the connection" if "refused" in message else "did not answer"
+    return ("The Kubernetes API server %s %s while the %s phase ran (task: %s). What was applied before stays, and "
+            "applying is idempotent: run the %s phase again once the API server answers (kubectl get --raw /readyz)."
+            % (server, reason, phase, (task or {}).get("name") or "?", phase))
+
+
 def stack_wiring_record(model, record, key=None):
     """The ConfigMap that keeps the wiring ``record`` in the stack's namespace (with ``key``: the Secret of the key
     of its fingerprints). ``model`` needs only the ``namespace``."""
@@ -148,5 +167,6 @@ class FilterModule:
             "stack_secrets": stack_secrets,
             "stack_summary": stack_summary,
             "stack_wiring_record": stack_wiring_record,
+            "stack_failure": stack_failure,
             "stack_restart_on_credentials": stack_restart_on_credentials,
         }

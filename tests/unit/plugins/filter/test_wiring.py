@@ -87,3 +87,15 @@ def test_proxied_urls_go_through_the_service_proxy():
     assert proxied[0]["controller_url"] == "https://api:6443/api/v1/namespaces/media/services/http:radarr-4k:7878/proxy"
     assert proxied[1]["controller_url"] == "http://nas:9091"
     assert proxied[0]["url"] == apps[0]["url"]
+
+
+def test_an_api_server_that_went_away_is_named_in_plain_words():
+    from ansible_collections.arrkestra.homelab.plugins.filter.stack import stack_failure
+    refused = {"msg": "Task failed: Module failed: Value of unknown type: <class 'urllib3.exceptions."
+                      "NewConnectionError'>, HTTPSConnection(host='172.31.213.1', port=45447): Failed to establish a "
+                      "new connection: [Errno 111] Connection refused"}
+    message = stack_failure(refused, {"name": "Deployments of the apps"}, "apps")
+    assert message.startswith("The Kubernetes API server 172.31.213.1:45447 refused the connection while the apps "
+                              "phase ran (task: Deployments of the apps)") and "urllib3" not in message
+    assert stack_failure({"msg": "arrkestra_config_storage_class 'x' does not exist"}, {}, "apps") == \
+        "arrkestra_config_storage_class 'x' does not exist"
