@@ -11,7 +11,7 @@ proxy, which the control plane's pod network (tests/controlplane/egress.py) conn
 
 Each inventory is copied as it ships; one file, group_vars/all/zz-test.yml, overrides only what a test
 must: the control plane's kubeconfig and context, a random namespace, the data tree in tmp, the
-timeouts and the wiring record in tmp; and two exceptions, each with its reason: an example that says
+timeouts and the wiring record file in tmp (unused: the record is in the cluster); and two exceptions, each with its reason: an example that says
 ``arrkestra_controller_access: direct`` goes through the service proxy (MAY_USE_THE_PROXY_INSTEAD_OF_DIRECT),
 and the fixture's Transmission "on the NAS" is a real transmission-daemon on loopback.
 
@@ -33,6 +33,7 @@ import time
 import pytest
 import yaml
 
+from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
 from tests.controlplane import cluster
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
 from tests.integration.controlplane.test_controlplane import _cluster_storage
@@ -264,8 +265,9 @@ def test_the_readme_command_on(name, tmp_path, controlplane):
             problems.append("second run wrote to the apps (sign-ins count): %s" % json.dumps(stack.writes()))
         assert not problems, "\n".join(problems)
         assert not stack.violations(), stack.violations()
-        with open(tmp_path / "state" / "wiring.json", encoding="utf-8") as handle:
-            assert json.load(handle), "the wiring record is empty"
+        record = client.CoreV1Api(api).read_namespaced_config_map(_stack.WIRING_RECORD, ns).data["record.json"]
+        assert json.loads(record)["links"], "the wiring record (in the stack's namespace) is empty"
+        assert not (tmp_path / "state" / "wiring.json").exists()     # not on the controller
     finally:
         stack.close()
         for transmission in externals.values():
