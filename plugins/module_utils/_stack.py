@@ -218,8 +218,7 @@ def _settings(variables):
 
 def _subdomain(value, variable):
     """A DNS-1123 subdomain: the name of most Kubernetes objects (StorageClass, Secret, claim)."""
-    if not isinstance(value, str) or len(value) > 253 or not all(
-            _checks._LABEL_RE.match(p) for p in value.split(".")):
+    if not isinstance(value, str) or not _is_subdomain(value):
         raise StackError("%s: %r is not a Kubernetes object name; give lower-case letters, digits, '-' and '.', "
                          "starting and ending with a letter or digit" % (variable, value))
     return value

@@ -13,6 +13,7 @@ qBittorrent 4.5.2 (Debian) and 5.1.2 (the image): src/base/bittorrent/sessionimp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -76,17 +77,9 @@ def with_loopback_settings(path, port):
         handle.write("\n\n".join("[%s]\n%s" % (s, "\n".join(sections[s])) for s in order) + "\n")
 
 
-@pytest.fixture
-def seeded(tmp_path):
-    stack = _stack.build({"apps": {"qbittorrent": {}}})
-    [app] = [a for a in stack["apps"] if a["kind"] == "qbittorrent"]
-    credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
-    config = tmp_path / "config"
-    config.mkdir()
-    run_seed(stack, app, config, credentials)
-    conf = config / "qBittorrent" / "qBittorrent.conf"
-    assert conf.is_file(), "the seed wrote no /config/qBittorrent/qBittorrent.conf"
-    seeded_text = conf.read_text(encoding="utf-8")
+@contextlib.contextmanager
+def qbittorrent_started(config, conf, tmp_path):
+    """qbittorrent-nox started from ``conf`` (``/config`` being ``config``) with the loopback settings; its URL."""
     port = free_port()
     with_loopback_settings(conf, port)
     env = dict(os.environ, HOME=str(config), XDG_CONFIG_HOME=str(config), XDG_DATA_HOME=str(config),
@@ -99,9 +92,24 @@ def seeded(tmp_path):
     try:
         wait_for(lambda: httpx.get(url + "/api/v2/app/webapiVersion", timeout=2).status_code in (200, 403),
                  what="qbittorrent-nox", proc=proc, log=str(log))
-        yield {"stack": stack, "url": url, "credentials": credentials, "seeded": seeded_text, "config": config}
+        yield url
     finally:
         stop_process(proc)
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    stack = _stack.build({"apps": {"qbittorrent": {}}})
+    [app] = [a for a in stack["apps"] if a["kind"] == "qbittorrent"]
+    credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
+    config = tmp_path / "config"
+    config.mkdir()
+    run_seed(stack, app, config, credentials)
+    conf = config / "qBittorrent" / "qBittorrent.conf"
+    assert conf.is_file(), "the seed wrote no /config/qBittorrent/qBittorrent.conf"
+    seeded_text = conf.read_text(encoding="utf-8")
+    with qbittorrent_started(config, conf, tmp_path) as url:
+        yield {"stack": stack, "url": url, "credentials": credentials, "seeded": seeded_text, "config": config}
 
 
 def preferences(seeded):
@@ -149,20 +157,7 @@ def test_a_password_rotated_in_the_secret_is_the_login_after_a_restart(tmp_path)
     conf = config / "qBittorrent" / "qBittorrent.conf"
     text = conf.read_text(encoding="utf-8")
     assert 'WebUI\\Password_PBKDF2="%s"' % rotated["password_pbkdf2"] in text and first["password_pbkdf2"] not in text
-    port = free_port()
-    with_loopback_settings(conf, port)
-    env = dict(os.environ, HOME=str(config), XDG_CONFIG_HOME=str(config), XDG_DATA_HOME=str(config),
-               QBT_CONFIRM_LEGAL_NOTICE="1")
-    log = tmp_path / "qbittorrent.out"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(["qbittorrent-nox"], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(config),
-                                start_new_session=True)
-    url = "http://%s:%d" % (LOOPBACK, port)
-    try:
-        wait_for(lambda: httpx.get(url + "/api/v2/app/webapiVersion", timeout=2).status_code in (200, 403),
-                 what="qbittorrent-nox", proc=proc, log=str(log))
+    with qbittorrent_started(config, conf, tmp_path) as url:
         with httpx.Client(base_url=url, headers={"Referer": url}, timeout=10) as client:
             assert client.post("/api/v2/auth/login", data={"username": rotated["username"],
                                                            "password": "rotated-in-the-secret"}).text == "Ok."
-    finally:
-        stop_process(proc)
