@@ -54,6 +54,8 @@ class TalosLab:
             "talos_talosctl": str(wrapper),
             "talos_vip": "192.0.2.10",
             "talos_ready_timeout": 20,
+            # Talos has no load balancer of its own: MetalLB, from a pool no node holds
+            "arrkestra_load_balancer": {"addresses": ["192.0.2.240-192.0.2.250"], "networks": ["192.0.2.0/24"]},
         }
         # a mini-PC among Pis: its own disk and its own installer (no tag: talos_version is added)
         self.host_vars = {"tal-4": {"talos_install_disk": "/dev/nvme0n1",
