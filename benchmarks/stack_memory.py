@@ -17,7 +17,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack  # noqa: E402
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import model as stack_model, workloads  # noqa: E402
 
 
 def main():
@@ -25,8 +25,8 @@ def main():
     with open(path, encoding="utf-8") as handle:
         variables = dict((k[len("arrkestra_"):], v) for k, v in (yaml.safe_load(handle) or {}).items()
                          if k.startswith("arrkestra_"))
-    stack = _stack.build(variables)
-    rows = _stack.memory(stack)
+    stack = stack_model.build(variables)
+    rows = workloads.memory(stack)
     print("| app | kind | memory request | memory limit |")
     print("|---|---|---:|---:|")
     kinds = dict((a["name"], a["kind"]) for a in stack["apps"])

@@ -30,7 +30,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 from ansible_collections.arrkestra.homelab.plugins.filter.wiring import wiring_resolve  # noqa: E402
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _links  # noqa: E402
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import links as link_model  # noqa: E402
 from tests.lab.stack import BIN, CLIENTS, DOUBLES, StackLab  # noqa: E402
 
 SERVARR = ("radarr", "sonarr", "lidarr", "prowlarr")
@@ -43,8 +43,8 @@ def naive_play(lab):
     apps = [{"name": n, "kind": e["kind"], "url": e["url"]} for n, e in lab.apps.items()]
     settings = {"media_root": str(lab.media), "torrents_root": str(lab.tmp_path / "data" / "torrents"),
                 "usenet_root": str(lab.tmp_path / "data" / "usenet")}
-    links = _links.derive(apps, settings)
-    calls = _links.plan(apps, links)
+    links = link_model.derive(apps, settings)
+    calls = link_model.plan(apps, links)
     credentials = dict((n, e["credentials"]) for n, e in lab.apps.items())
     tasks = []
     for name, groups in calls.items():

@@ -1,6 +1,6 @@
 # Copyright: Arrkestra engineers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the stack model (plugins/module_utils/_stack.py): computed once, read by every phase."""
+"""Filters of the stack model (plugins/plugin_utils/model.py): computed once, read by every phase."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _checks, _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import checks, credentials as app_credentials, links, model as stack_model, workloads
 from ansible_collections.arrkestra.homelab.plugins.filter.wiring import wiring_credentials
 
 
@@ -28,8 +28,8 @@ def stack(variables, on_error="raise", nodes=None):
     message alone, not wrapped in the templating error's text. ``nodes``: ``{host: ansible_host}`` of the cluster's
     hosts (their addresses are kept out of MetalLB's pool)."""
     try:
-        return _stack.build(dict(variables or {}), nodes)
-    except _stack.StackError as exc:
+        return stack_model.build(dict(variables or {}), nodes)
+    except stack_model.StackError as exc:
         if on_error == "return":
             return {"error": "Wrong inventory value, nothing was changed: %s" % exc}
         raise AnsibleFilterError("The inventory describes a stack that cannot run: %s" % exc)
@@ -47,7 +47,7 @@ def stack_unknown_variables(names, collection_root):
                 known.update(pattern.findall(handle.read()))
     out = {"errors": [], "warnings": []}
     for name in sorted(set(n for n in names or () if pattern.match(n)) - known):
-        hint = _checks.closest(name, known)
+        hint = checks.closest(name, known)
         if hint:
             out["errors"].append("%s is not a variable of the collection%s; its value would be ignored" % (name, hint))
         else:
@@ -60,8 +60,8 @@ def stack_objects(model, only=None):
     (instance names), just the objects of those apps."""
     if only:
         return [obj for app in model["apps"] if app["name"] in only and not app["external"]
-                for obj in _stack.app_objects(model, app)]
-    return _stack.objects(model)
+                for obj in workloads.app_objects(model, app)]
+    return workloads.objects(model)
 
 
 def stack_prune(found, model, credentials_apps=None):
@@ -69,7 +69,7 @@ def stack_prune(found, model, credentials_apps=None):
 
     ``found`` is a registered loop over kinds; each resource is ``{kind, metadata.name}``.
     """
-    wanted = set((o["kind"], o["metadata"]["name"]) for o in _stack.objects(model))
+    wanted = set((o["kind"], o["metadata"]["name"]) for o in workloads.objects(model))
     wanted |= set(("Secret", a["secret"]) for a in model["apps"] if a["secret"])
     gone = []
     for result in (found or {}).get("results", ()):
@@ -85,27 +85,27 @@ def stack_prune(found, model, credentials_apps=None):
 
 def stack_credentials(model, secret_reads=None):
     """Every app's credentials: those the Secrets hold (a registered ``k8s_info`` loop), the missing ones made now."""
-    return _stack.complete_credentials(model, wiring_credentials(secret_reads or {}), os.urandom)
+    return app_credentials.complete_credentials(model, wiring_credentials(secret_reads or {}), os.urandom)
 
 
 def stack_secrets(model, credentials):
     """The apps' Secrets. They hold credentials: use them only in tasks with ``no_log``."""
-    return _stack.secret_objects(model, credentials)
+    return app_credentials.secret_objects(model, credentials)
 
 
 def stack_restart_on_credentials(objects, model, credentials):
     """``objects`` with each Deployment's pod template annotated with a digest of what its app reads from its Secret
-    at start (:func:`_stack.credentials_digest`; ``credentials`` as ``stack_credentials`` gives them): a key or
+    at start (:func:`app_credentials.credentials_digest`; ``credentials`` as ``stack_credentials`` gives them): a key or
     password rotated in the Secret restarts the app; a key the wiring adds (Jellyfin's) does not."""
     apps = dict((a["name"], a) for a in model["apps"])
     out = []
     for obj in objects:
         app = apps.get(obj["metadata"]["name"]) if obj["kind"] == "Deployment" else None
-        digest = _stack.credentials_digest(app, (credentials or {}).get(app["name"])) if app else None
+        digest = app_credentials.credentials_digest(app, (credentials or {}).get(app["name"])) if app else None
         if digest:
             obj = copy.deepcopy(obj)
             template = obj["spec"]["template"]["metadata"]
-            template["annotations"] = dict(template.get("annotations") or {}, **{_stack.CREDENTIALS_ANNOTATION: digest})
+            template["annotations"] = dict(template.get("annotations") or {}, **{app_credentials.CREDENTIALS_ANNOTATION: digest})
         out.append(obj)
     return out
 
@@ -132,12 +132,12 @@ def stack_failure(result, task, phase):
 def stack_wiring_record(model, record, key=None):
     """The ConfigMap that keeps the wiring ``record`` in the stack's namespace (with ``key``: the Secret of the key
     of its fingerprints). ``model`` needs only the ``namespace``."""
-    return _stack.wiring_record_object(model, record, key)
+    return links.record_object(model, record, key)
 
 
 def stack_summary(model):
     """One line per app: its URL and how to read its credentials."""
-    return _stack.summary(model)
+    return stack_model.summary(model)
 
 
 def stack_role_problems(values, collection_root, roles):

@@ -9,19 +9,20 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _links, servarr
+from ansible_collections.arrkestra.homelab.plugins.module_utils import servarr
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import links as links_model
 
 
 def wiring_links(apps, settings=None, on_error="raise"):
-    """Every link between ``apps`` (see plugins/module_utils/_links.py); the links the user adds are checked
+    """Every link between ``apps`` (see plugins/plugin_utils/links.py); the links the user adds are checked
     against the item specs of the arr apps' modules. With ``on_error='return'``, a wrong link or setting gives
     ``{"error": message}`` (the role fails with it alone, before any call)."""
     settings = dict(settings or {})
     settings["item_specs"] = dict((name, spec["options"]) for name, spec in servarr.links_spec().items()
                                   if name != "app")
     try:
-        return _links.derive(list(apps or []), settings)
-    except _links.LinkError as exc:
+        return links_model.derive(list(apps or []), settings)
+    except links_model.LinkError as exc:
         if on_error == "return":
             return {"error": "Wrong wiring setting, nothing was changed: %s" % exc}
         raise AnsibleFilterError("Cannot wire the stack: %s" % exc)
@@ -30,15 +31,15 @@ def wiring_links(apps, settings=None, on_error="raise"):
 def wiring_plan(links, apps, previous=None, fingerprints=None):
     """``{app: {group: [items]}}``: what to make, and what the previous run made that is gone; links whose secrets
     the ``previous`` record has another fingerprint of (a rotated secret) are rewritten (``update_secrets``)."""
-    return _links.plan(list(apps or []), list(links or []), previous or [],
-                       _links.rotated(previous, fingerprints or {}))
+    return links_model.plan(list(apps or []), list(links or []), previous or [],
+                            links_model.rotated(previous, fingerprints or {}))
 
 
 def wiring_fingerprints(links, apps, credentials, key):
-    """Keyed fingerprints of the secrets of every link, and of the arr apps' logins (see ``_links.fingerprints``)."""
-    logins = [a["name"] for a in apps or () if a["kind"] in _links.SERVARR_KINDS
+    """Keyed fingerprints of the secrets of every link, and of the arr apps' logins (see ``plugin_utils/links.py``)."""
+    logins = [a["name"] for a in apps or () if a["kind"] in links_model.SERVARR_KINDS
               and ((credentials or {}).get(a["name"]) or {}).get("password")]
-    return _links.fingerprints(list(links or []), logins, credentials or {}, key)
+    return links_model.fingerprints(list(links or []), logins, credentials or {}, key)
 
 
 def wiring_new_key(dummy=None):
@@ -48,12 +49,12 @@ def wiring_new_key(dummy=None):
 
 def wiring_rotated(fingerprints, previous):
     """The ids of ``fingerprints`` the ``previous`` record holds another value for (``login/<app>``: a login)."""
-    return _links.rotated(previous, fingerprints or {})
+    return links_model.rotated(previous, fingerprints or {})
 
 
 def wiring_record(links, fingerprints=None):
     """What the next run must know of this run's links (and the fingerprints of the secrets they pushed)."""
-    return _links.record(list(links or []), fingerprints)
+    return links_model.record(list(links or []), fingerprints)
 
 
 def wiring_resolve(items, credentials):

@@ -6,7 +6,7 @@
 jellyfin or seerr (or ``$ARRKESTRA_DOUBLE``). The double listens on
 ``0.0.0.0:<the app's port>`` and takes its credentials where the app reads them in
 its real image, so that a pod whose seed container wrote the config file (the
-collection's ``SEED_SCRIPTS``, plugins/module_utils/_stack.py) or whose env
+collection's ``SEED_SCRIPTS``, plugins/plugin_utils/workloads.py) or whose env
 carries the key works as the app would:
 
 - Radarr, Sonarr, Lidarr, Prowlarr: ``<APP>__AUTH__APIKEY`` (what the collection

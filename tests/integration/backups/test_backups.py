@@ -16,15 +16,15 @@ import time
 
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import model as stack_model, workloads
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture()
 def lab(tmp_path):
-    stack = _stack.build({"backups": {"enabled": True, "keep": 2}})
-    scripts = [o for o in _stack.objects(stack) if o["metadata"]["name"] == "arrkestra-backup"][0]["data"]
+    stack = stack_model.build({"backups": {"enabled": True, "keep": 2}})
+    scripts = [o for o in workloads.objects(stack) if o["metadata"]["name"] == "arrkestra-backup"][0]["data"]
     for name, text in scripts.items():
         (tmp_path / name).write_text(text)
     config, nas = tmp_path / "config", tmp_path / "nas"

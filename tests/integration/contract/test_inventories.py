@@ -19,7 +19,8 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _links, _platform, _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
+    links as link_model, model as stack_model, platform as platform_model, recyclarr, workloads)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
@@ -48,7 +49,7 @@ def model(request, tmp_path_factory):
 
 def links_of(model):
     data = model["data"]
-    return _links.derive([a for a in model["apps"] if a["wired"]], {
+    return link_model.derive([a for a in model["apps"] if a["wired"]], {
         "media_root": data["media_root"], "torrents_root": data["torrents_root"], "usenet_root": data["usenet_root"]})
 
 
@@ -64,7 +65,7 @@ def test_the_links_derive_from_the_wired_apps(model):
 
 
 def test_every_root_folder_is_made_by_the_data_layout(model):
-    job = [o for o in _stack.objects(model) if o["kind"] == "Job" and o["metadata"]["name"].startswith(
+    job = [o for o in workloads.objects(model) if o["kind"] == "Job" and o["metadata"]["name"].startswith(
         "arrkestra-data-layout")][0]
     made = job["spec"]["template"]["spec"]["containers"][0]["args"]
     for link in links_of(model):
@@ -78,12 +79,12 @@ def test_every_root_folder_is_made_by_the_data_layout(model):
 
 def test_the_4k_flag_agrees_everywhere(model):
     apps = dict((a["name"], a) for a in model["apps"])
-    config, dummy = _stack.recyclarr_config(model)
-    recyclarr = yaml.safe_load(config.replace("!env_var ", ""))
+    config, dummy = recyclarr.config(model)
+    synced = yaml.safe_load(config.replace("!env_var ", ""))
     for kind in ("radarr", "sonarr"):
-        for name, entry in (recyclarr.get(kind) or {}).items():
+        for name, entry in (synced.get(kind) or {}).items():
             templates = [t["template"] for t in entry["include"]]
-            assert templates == _stack.TRASH_TEMPLATES[(kind, apps[name]["wiring"]["is_4k"])]
+            assert templates == recyclarr.TRASH_TEMPLATES[(kind, apps[name]["wiring"]["is_4k"])]
     for link in links_of(model):
         if link["group"] == "services":
             assert link["item"]["is_4k"] == apps[link["item"]["name"]]["wiring"]["is_4k"]
@@ -116,10 +117,10 @@ def test_the_controller_has_a_way_to_every_app_it_calls(model):
 def test_every_documented_variable_reaches_the_model():
     with open(os.path.join(ROOT, "roles", "stack", "meta", "argument_specs.yml"), encoding="utf-8") as handle:
         documented = set(o[len("arrkestra_"):] for o in yaml.safe_load(handle)["argument_specs"]["main"]["options"])
-    known = set(_stack.DEFAULTS) | set(_platform.DEFAULTS) | {"apps"}
+    known = set(stack_model.DEFAULTS) | set(platform_model.DEFAULTS) | {"apps"}
     assert documented == known
     # And each of them, set, is taken by the model (a misspelt one is refused, naming it).
-    for name in sorted(set(_stack.DEFAULTS) - {"data"}):
-        _stack.build({name: _stack.DEFAULTS[name]})
-    with pytest.raises(_stack.StackError, match="arrkestra_colour is not a variable"):
-        _stack.build({"colour": "red"})
+    for name in sorted(set(stack_model.DEFAULTS) - {"data"}):
+        stack_model.build({name: stack_model.DEFAULTS[name]})
+    with pytest.raises(stack_model.StackError, match="arrkestra_colour is not a variable"):
+        stack_model.build({"colour": "red"})

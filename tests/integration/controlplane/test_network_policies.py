@@ -39,7 +39,7 @@ from tests.lab.playbook import ROOT
 pytestmark = [pytest.mark.integration, pytest.mark.controlplane, pytest.mark.slow]
 
 SOURCE = os.path.join(ROOT, "inventories", "example")
-VPN_PORT = 51820        # gluetun's WireGuard port for Mullvad, the example's provider (_platform.VPN_DEFAULT_PORTS)
+VPN_PORT = 51820        # gluetun's WireGuard port for Mullvad, the example's provider (plugin_utils/vpn.py DEFAULT_PORTS)
 OTHER_PORT = 51821      # the same address, a port the policy does not name
 DNS_PORTS = (53, 8053)  # the DNS stand-in: its port, and one no policy opens
 

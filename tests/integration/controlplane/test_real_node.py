@@ -27,7 +27,7 @@ import time
 
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import credentials as app_credentials, links as link_model
 from tests.controlplane import cluster, images, node
 from tests.controlplane.fixture import controlplane, real_node  # noqa: F401 pylint: disable=unused-import
 from tests.doubles.serve import REQUEST, VIOLATION
@@ -175,7 +175,7 @@ def _rotate(controlplane, core, apps_api, ns, inventory, timings, tmp_path):  # 
 
     def templates():
         return dict((app, (apps_api.read_namespaced_deployment(app, ns).spec.template.metadata.annotations or {}).get(
-            _stack.CREDENTIALS_ANNOTATION)) for app in ("qbittorrent", "radarr", "sonarr"))
+            app_credentials.CREDENTIALS_ANNOTATION)) for app in ("qbittorrent", "radarr", "sonarr"))
 
     was = templates()
     dummy, offset = cluster.proxied(controlplane)
@@ -191,7 +191,7 @@ def _rotate(controlplane, core, apps_api, ns, inventory, timings, tmp_path):  # 
     prowlarr = [r for r in writes if "http:prowlarr:" in r[1]]
     assert [r[0] for r in prowlarr] == ["PUT"] and "/api/v1/applications/" in prowlarr[0][1], writes
     assert not [r for r in writes if "http:jellyfin:" in r[1]], writes
-    record = json.loads(core.read_namespaced_config_map(_stack.WIRING_RECORD, ns).data["record.json"])
+    record = json.loads(core.read_namespaced_config_map(link_model.RECORD_OBJECT, ns).data["record.json"])
     assert "sonarr/download_clients/qbittorrent" in record["fingerprints"]
     assert "rotated-password" not in json.dumps(record) and "f" * 32 not in json.dumps(record)
 

@@ -33,7 +33,7 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import links as link_model
 from tests.controlplane import cluster
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
 from tests.integration.controlplane.test_controlplane import _cluster_storage
@@ -265,7 +265,7 @@ def test_the_readme_command_on(name, tmp_path, controlplane):
             problems.append("second run wrote to the apps (sign-ins count): %s" % json.dumps(stack.writes()))
         assert not problems, "\n".join(problems)
         assert not stack.violations(), stack.violations()
-        record = client.CoreV1Api(api).read_namespaced_config_map(_stack.WIRING_RECORD, ns).data["record.json"]
+        record = client.CoreV1Api(api).read_namespaced_config_map(link_model.RECORD_OBJECT, ns).data["record.json"]
         assert json.loads(record)["links"], "the wiring record (in the stack's namespace) is empty"
         assert not (tmp_path / "state" / "wiring.json").exists()     # not on the controller
     finally:

@@ -22,7 +22,7 @@ import subprocess
 import httpx
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import credentials as app_credentials, model as stack_model, workloads
 from tests.lab.clients import LOOPBACK, free_port, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration,
@@ -41,7 +41,7 @@ LOOPBACK_ONLY = {
 
 def run_seed(stack, app, root, credentials):
     """Run the app's seed container command with its env, ``/config`` being ``root``."""
-    container = _stack._seed_container(stack, app)
+    container = workloads.seed_container(stack, app)
     assert container["command"][:2] == ["sh", "-c"]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     for item in container["env"]:
@@ -99,9 +99,9 @@ def qbittorrent_started(config, conf, tmp_path):
 
 @pytest.fixture
 def seeded(tmp_path):
-    stack = _stack.build({"apps": {"qbittorrent": {}}})
+    stack = stack_model.build({"apps": {"qbittorrent": {}}})
     [app] = [a for a in stack["apps"] if a["kind"] == "qbittorrent"]
-    credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
+    credentials = app_credentials.complete_credentials(stack, {}, os.urandom)[app["name"]]
     config = tmp_path / "config"
     config.mkdir()
     run_seed(stack, app, config, credentials)
@@ -143,16 +143,16 @@ def test_downloads_go_under_the_torrents_root_with_automatic_management(seeded):
 def test_a_password_rotated_in_the_secret_is_the_login_after_a_restart(tmp_path):
     """The seed runs before every start: it writes the Secret's login over the one a previous start kept, and the
     apps phase makes the stored form again when the password changed (complete_credentials)."""
-    stack = _stack.build({"apps": {"qbittorrent": {}}})
+    stack = stack_model.build({"apps": {"qbittorrent": {}}})
     [app] = [a for a in stack["apps"] if a["kind"] == "qbittorrent"]
-    first = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
+    first = app_credentials.complete_credentials(stack, {}, os.urandom)[app["name"]]
     config = tmp_path / "config"
     config.mkdir()
     run_seed(stack, app, config, first)
-    rotated = _stack.complete_credentials(stack, {app["name"]: dict(first, password="rotated-in-the-secret")},
-                                          os.urandom)[app["name"]]
+    rotated = app_credentials.complete_credentials(stack, {app["name"]: dict(first, password="rotated-in-the-secret")},
+                                                   os.urandom)[app["name"]]
     assert rotated["password_pbkdf2"] != first["password_pbkdf2"]
-    assert _stack.complete_credentials(stack, {app["name"]: rotated}, os.urandom)[app["name"]] == rotated   # kept
+    assert app_credentials.complete_credentials(stack, {app["name"]: rotated}, os.urandom)[app["name"]] == rotated   # kept
     run_seed(stack, app, config, rotated)
     conf = config / "qBittorrent" / "qBittorrent.conf"
     text = conf.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import credentials as app_credentials, model as stack_model
 from tests.doubles.sabnzbd import SabnzbdDouble
 from tests.integration.qbittorrent.test_seed import run_seed
 
@@ -22,9 +22,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def seeded(tmp_path):
-    stack = _stack.build({"apps": {"sabnzbd": {}}})
+    stack = stack_model.build({"apps": {"sabnzbd": {}}})
     app = next(a for a in stack["apps"] if a["kind"] == "sabnzbd")
-    credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
+    credentials = app_credentials.complete_credentials(stack, {}, os.urandom)[app["name"]]
     run_seed(stack, app, tmp_path, credentials)
     return stack, app, credentials, SabnzbdDouble.from_ini(str(tmp_path / "sabnzbd.ini"))
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import credentials as app_credentials, model as stack_model, workloads
 from tests.doubles.seerr import SeerrDouble, SeerrStartError, load_settings
 from tests.integration.qbittorrent.test_seed import run_seed
 
@@ -32,10 +32,10 @@ def test_config_directory_decides(tmp_path):
 
 
 def test_stack_seed_gives_seerr_its_key(tmp_path):
-    stack = _stack.build({"apps": {"seerr": {}}})
+    stack = stack_model.build({"apps": {"seerr": {}}})
     app = next(a for a in stack["apps"] if a["kind"] == "seerr")
-    credentials = _stack.complete_credentials(stack, {}, os.urandom)[app["name"]]
-    container = _stack._container(stack, app)
+    credentials = app_credentials.complete_credentials(stack, {}, os.urandom)[app["name"]]
+    container = workloads.container(stack, app)
     mounts = dict((m["name"], m["mountPath"]) for m in container["volumeMounts"])
     volume = tmp_path / mounts["config"].lstrip("/")      # the config volume, where the app container sees it
     volume.mkdir(parents=True)

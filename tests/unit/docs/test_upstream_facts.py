@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _platform, _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import catalog
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOC = os.path.join(ROOT, "docs", "upstream-facts.md")
@@ -27,7 +27,7 @@ def checked_images():
 
 def test_every_pinned_image_has_its_facts_checked_at_its_version():
     checked = checked_images()
-    pinned = [entry["image"] for entry in _stack.CATALOG.values() if entry["image"]] + [_platform.GLUETUN_IMAGE]
+    pinned = [entry["image"] for entry in catalog.CATALOG.values() if entry["image"]] + [catalog.SUPPORT_IMAGES["gluetun"]]
     for image in pinned:
         assert image in checked, (
             "%s is not in the 'Checked at' table of docs/upstream-facts.md: read the app's facts again at this "
@@ -41,6 +41,6 @@ def test_every_pinned_image_has_its_facts_checked_at_its_version():
 def test_every_app_of_the_catalog_has_a_section():
     with open(DOC, encoding="utf-8") as handle:
         headings = [line[3:].strip().lower() for line in handle if line.startswith("## ")]
-    for kind, entry in _stack.CATALOG.items():
+    for kind, entry in catalog.CATALOG.items():
         if entry["image"]:
             assert any(kind in h for h in headings), "no section on %s in docs/upstream-facts.md" % kind

@@ -9,7 +9,7 @@ import subprocess
 import httpx
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils._stack import SEED_SCRIPTS
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils.workloads import SEED_SCRIPTS
 from tests.doubles import seerr as seerr_module, serve, servarr as servarr_module
 
 

@@ -37,6 +37,8 @@ import hmac
 import json
 from urllib.parse import urlsplit
 
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import kube
+
 ARR_KINDS = ("radarr", "sonarr", "lidarr")
 DOWNLOAD_CLIENTS = {
     # kind: (implementation in the arr apps, protocol, credentials it logs in with)
@@ -267,7 +269,6 @@ def _switched_off(link_id, choice):
 
 
 def _apply_user_choices(links, apps, settings):
-    names = set(a["name"] for a in apps)
     disabled = set(settings.get("disabled") or ())
     unknown = sorted(d for d in disabled if not any(_switched_off(link["id"], d) for link in links))
     if unknown:
@@ -430,3 +431,19 @@ def record(links, fingerprints_now=None):
             "links": [{"id": link["id"], "app": link["app"], "group": link["group"],
                        "prune": bool(link["to"] or link.get("extra")), "identity": identity(link)} for link in links],
             "fingerprints": dict(sorted((fingerprints_now or {}).items()))}
+
+
+#: The ConfigMap where the wiring phase keeps its :func:`record` (no secret: ids, names, keyed fingerprints), and
+#: the Secret of the same name that keeps the key of the fingerprints.
+RECORD_OBJECT = "arrkestra-wiring"
+
+
+def record_object(stack, content, key=None):
+    """The wiring record as a ConfigMap of the stack's namespace, so that any controller finds it; with ``key``,
+    the Secret of the same name that keeps the key of its fingerprints."""
+    meta = kube.meta(RECORD_OBJECT, stack["namespace"], component="wiring")
+    if key is not None:
+        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
+                "stringData": {"fingerprint_key": key}}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
+            "data": {"record.json": json.dumps(content, indent=1, sort_keys=True) + "\n"}}

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _platform, _stack
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import backups, catalog, model as stack_model, platform as platform_model, workloads
 
 METALLB = {"type": "metallb", "addresses": ["192.168.1.240-192.168.1.250"], "networks": ["192.168.1.0/24"]}
 VPN = {"enabled": True, "provider": "mullvad", "credentials": {"WIREGUARD_PRIVATE_KEY": "wg-private-key"},
@@ -26,11 +26,11 @@ def counter():
 
 
 def test_defaults_on_k3s_configure_what_k3s_ships():
-    stack = _stack.build({})
+    stack = stack_model.build({})
     platform = stack["platform"]
     assert platform["load_balancer"]["type"] == "servicelb"
     assert platform["monitoring"]["enabled"] is False and platform["network_policies"]["enabled"] is True
-    names = kinds(_platform.objects(stack))
+    names = kinds(platform_model.objects(stack))
     assert "HelmChartConfig/traefik" in names and "HelmChart/traefik" not in names     # k3s's Traefik, configured
     assert not [n for n in names if n.startswith("CustomResourceDefinition/")]        # k3s has helm-controller
     assert "HelmChart/cert-manager" in names and "ClusterIssuer/arrkestra-ca" in names
@@ -38,8 +38,8 @@ def test_defaults_on_k3s_configure_what_k3s_ships():
 
 
 def test_talos_gets_helm_controller_first_traefik_and_metallb():
-    stack = _stack.build({"distribution": "talos", "load_balancer": METALLB})
-    objects = _platform.objects(stack)
+    stack = stack_model.build({"distribution": "talos", "load_balancer": METALLB})
+    objects = platform_model.objects(stack)
     names = kinds(objects)
     assert names[:2] == ["CustomResourceDefinition/helmcharts.helm.cattle.io",
                          "CustomResourceDefinition/helmchartconfigs.helm.cattle.io"]
@@ -51,8 +51,8 @@ def test_talos_gets_helm_controller_first_traefik_and_metallb():
 
 
 def test_metallb_is_the_default_on_talos_and_needs_a_pool():
-    with pytest.raises(_stack.StackError, match="give arrkestra_load_balancer.addresses"):
-        _stack.build({"distribution": "talos"})
+    with pytest.raises(stack_model.StackError, match="give arrkestra_load_balancer.addresses"):
+        stack_model.build({"distribution": "talos"})
 
 
 @pytest.mark.parametrize("variables, message", [
@@ -78,17 +78,17 @@ def test_metallb_is_the_default_on_talos_and_needs_a_pool():
     ({"distribution": "k8s"}, "must be k3s, talos or existing"),
 ])
 def test_bad_input_names_the_variable_to_fix(variables, message):
-    with pytest.raises(_stack.StackError) as raised:
-        _stack.build(variables)
+    with pytest.raises(stack_model.StackError) as raised:
+        stack_model.build(variables)
     assert message in str(raised.value)
 
 
 def test_secrets_never_enter_the_model():
     variables = {"domain": "media.example.org", "certificates": LETSENCRYPT, "vpn": VPN}
-    stack = _stack.build(variables)
-    text = repr(stack) + repr(_platform.objects(stack)) + repr(_stack.objects(stack))
+    stack = stack_model.build(variables)
+    text = repr(stack) + repr(platform_model.objects(stack)) + repr(workloads.objects(stack))
     assert "cf-token" not in text and "wg-private-key" not in text
-    secrets = dict((s["metadata"]["name"], s) for s in _platform.secret_objects(stack, variables, {}, counter()))
+    secrets = dict((s["metadata"]["name"], s) for s in platform_model.secret_objects(stack, variables, {}, counter()))
     assert secrets["cloudflare-api-token"]["stringData"] == {"api-token": "cf-token"}
     assert secrets["vpn-credentials"]["stringData"]["WIREGUARD_PRIVATE_KEY"] == "wg-private-key"
     assert secrets["vpn-credentials"]["metadata"]["namespace"] == "media"
@@ -96,41 +96,41 @@ def test_secrets_never_enter_the_model():
 
 def test_grafana_password_made_once_then_kept():
     variables = {"monitoring": {"enabled": True}}
-    stack = _stack.build(variables)
-    first = _platform.secret_objects(stack, variables, {}, counter())[0]["stringData"]["admin-password"]
-    again = _platform.secret_objects(stack, variables, {"grafana-admin": {"admin-password": first}}, counter())
+    stack = stack_model.build(variables)
+    first = platform_model.secret_objects(stack, variables, {}, counter())[0]["stringData"]["admin-password"]
+    again = platform_model.secret_objects(stack, variables, {"grafana-admin": {"admin-password": first}}, counter())
     assert again[0]["stringData"]["admin-password"] == first
-    given = _platform.secret_objects(stack, {"monitoring": {"grafana_admin_password": "mine"}}, {}, counter())
+    given = platform_model.secret_objects(stack, {"monitoring": {"grafana_admin_password": "mine"}}, {}, counter())
     assert given[0]["stringData"]["admin-password"] == "mine"
 
 
 def test_memory_check_for_monitoring():
-    stack = _stack.build({"monitoring": {"enabled": True}})
-    with pytest.raises(_stack.StackError, match="have 3700 MiB of memory"):
-        _platform.check_memory(stack, [3700])
-    assert _platform.check_memory(stack, [7800])["total_mib"] == 7800
-    assert _platform.check_memory(_stack.build({}), [1000]) is None       # monitoring off: not checked
+    stack = stack_model.build({"monitoring": {"enabled": True}})
+    with pytest.raises(stack_model.StackError, match="have 3700 MiB of memory"):
+        workloads.check_memory(stack, [3700])
+    assert workloads.check_memory(stack, [7800])["total_mib"] == 7800
+    assert workloads.check_memory(stack_model.build({}), [1000]) is None       # monitoring off: not checked
 
 
 def test_monitoring_adds_exportarr_servicemonitors_rules_and_dashboard():
-    stack = _stack.build({"monitoring": {"enabled": True}})
-    objects = _stack.objects(stack)
+    stack = stack_model.build({"monitoring": {"enabled": True}})
+    objects = workloads.objects(stack)
     radarr = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "radarr"][0]
     sidecar = radarr["spec"]["template"]["spec"]["containers"][1]
     assert sidecar["name"] == "exportarr" and sidecar["args"] == ["radarr"]
     assert {"name": "URL", "value": "http://localhost:7878"} in sidecar["env"]
-    assert dict((n, r) for n, r, dummy in _stack.memory(stack))["radarr"] == 192 + 32     # the sidecar counts
+    assert dict((n, r) for n, r, dummy in workloads.memory(stack))["radarr"] == 192 + 32     # the sidecar counts
     monitors = [o["metadata"]["name"] for o in objects if o["kind"] == "ServiceMonitor"]
     assert monitors == ["prowlarr", "radarr", "sonarr", "bazarr"]      # Exportarr knows them; not Jellyfin
-    names = kinds(_platform.objects(stack))
+    names = kinds(platform_model.objects(stack))
     assert {"PrometheusRule/arrkestra", "ConfigMap/arrkestra-dashboard", "HelmChart/kube-prometheus-stack"} <= set(names)
-    rules = [o for o in _platform.objects(stack) if o["kind"] == "PrometheusRule"][0]["spec"]["groups"][0]["rules"]
+    rules = [o for o in platform_model.objects(stack) if o["kind"] == "PrometheusRule"][0]["spec"]["groups"][0]["rules"]
     assert [r["alert"] for r in rules] == ["ArrkestraAppDown", "ArrkestraQueueStuck", "ArrkestraDiskNearlyFull"]
 
 
 def test_vpn_sidecar_and_killswitch_policy():
-    stack = _stack.build({"vpn": VPN})
-    objects = _stack.objects(stack)
+    stack = stack_model.build({"vpn": VPN})
+    objects = workloads.objects(stack)
     namespace = objects[0]["metadata"]["labels"]
     assert namespace["pod-security.kubernetes.io/enforce"] == "privileged"
     assert namespace["pod-security.kubernetes.io/warn"] == "restricted"
@@ -144,7 +144,7 @@ def test_vpn_sidecar_and_killswitch_policy():
     dns, tunnel = policy["egress"]
     assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
     assert tunnel["to"] == [{"ipBlock": {"cidr": "193.32.249.66/32"}}]
-    anywhere = _stack.objects(_stack.build({"vpn": dict(VPN, endpoints=["0.0.0.0/0"])}))
+    anywhere = workloads.objects(stack_model.build({"vpn": dict(VPN, endpoints=["0.0.0.0/0"])}))
     policy = [o for o in anywhere if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
     assert policy["egress"][1]["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.42.0.0/16", "10.43.0.0/16"]}}]
     assert tunnel["ports"] == [{"port": 51820, "protocol": "UDP"}]
@@ -153,15 +153,15 @@ def test_vpn_sidecar_and_killswitch_policy():
 
 
 def test_network_policies_let_in_the_ingress_and_the_callers_only():
-    stack = _stack.build({})
-    objects = _stack.objects(stack)
+    stack = stack_model.build({})
+    objects = workloads.objects(stack)
     policies = dict((o["metadata"]["name"], o["spec"]) for o in objects if o["kind"] == "NetworkPolicy")
     assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     # The collection's Jobs (backups, restores, data layout) reach nothing; their pods carry those components.
     jobs = policies["jobs-deny-egress"]
     assert jobs["policyTypes"] == ["Egress"] and "egress" not in jobs
     assert jobs["podSelector"]["matchExpressions"][0]["values"] == ["backup", "data"]
-    backed_up = _stack.objects(_stack.build({"backups": {"enabled": True}}))
+    backed_up = workloads.objects(stack_model.build({"backups": {"enabled": True}}))
     components = set(o["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
                      for o in backed_up if o["kind"] == "CronJob" and o["metadata"]["name"].endswith("-backup"))
     components |= set(o["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
@@ -176,23 +176,23 @@ def test_network_policies_let_in_the_ingress_and_the_callers_only():
     [flaresolverr] = policies["flaresolverr"]["ingress"]
     assert flaresolverr["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "prowlarr"}}}]
     assert "flaresolverr" not in [o["metadata"]["name"] for o in objects if o["kind"] == "Ingress"]
-    assert not [o for o in _stack.objects(_stack.build({"network_policies": {"enabled": False}}))
+    assert not [o for o in workloads.objects(stack_model.build({"network_policies": {"enabled": False}}))
                 if o["kind"] == "NetworkPolicy"]
 
 
 def test_backups_a_cronjob_per_config_volume_and_a_restore_job():
-    stack = _stack.build({"backups": {"enabled": True, "keep": 3}})
-    objects = _stack.objects(stack)
+    stack = stack_model.build({"backups": {"enabled": True, "keep": 3}})
+    objects = workloads.objects(stack)
     jobs = [o["metadata"]["name"] for o in objects if o["kind"] == "CronJob" and o["metadata"]["name"].endswith("-backup")]
     assert "radarr-backup" in jobs and "flaresolverr-backup" not in jobs and "recyclarr-backup" not in jobs
     scripts = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "arrkestra-backup"][0]
     assert set(scripts["data"]) == {"backup.sh", "restore.sh"}
-    job = _stack.restore_job(stack, "radarr", "radarr-20261129T033000Z.tar.gz")
+    job = backups.restore_job(stack, "radarr", "radarr-20261129T033000Z.tar.gz")
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["sh", "/scripts/restore.sh", "radarr-20261129T033000Z.tar.gz"]
     assert {"name": "BACKUP_DIR", "value": "/data/backups"} in container["env"]
-    with pytest.raises(_stack.StackError, match="no app of the stack with backups"):
-        _stack.restore_job(_stack.build({}), "radarr")
+    with pytest.raises(stack_model.StackError, match="no app of the stack with backups"):
+        backups.restore_job(stack_model.build({}), "radarr")
 
 
 @pytest.mark.parametrize("vpn, port, env", [
@@ -207,9 +207,9 @@ def test_backups_a_cronjob_per_config_volume_and_a_restore_job():
 ])
 def test_the_killswitch_opens_the_port_gluetun_dials(vpn, port, env):
     credentials = {"WIREGUARD_PRIVATE_KEY": "k", "OPENVPN_USER": "u", "OPENVPN_PASSWORD": "p"}
-    stack = _stack.build({"vpn": dict({"enabled": True, "credentials": credentials, "endpoints": ["198.51.100.0/24"]},
-                                      **vpn)})
-    objects = _stack.objects(stack)
+    stack = stack_model.build({"vpn": dict({"enabled": True, "credentials": credentials, "endpoints": ["198.51.100.0/24"]},
+                                           **vpn)})
+    objects = workloads.objects(stack)
     policy = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
     assert policy["egress"][1]["ports"][0]["port"] == port
     qbit = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "qbittorrent"][0]
@@ -227,9 +227,9 @@ def test_the_killswitch_opens_the_port_gluetun_dials(vpn, port, env):
     ({"provider": "cyberghost"}, "gluetun has no wireguard for provider cyberghost"),
 ])
 def test_vpn_ports_gluetun_would_refuse(vpn, message):
-    with pytest.raises(_stack.StackError) as err:
-        _stack.build({"vpn": dict({"enabled": True, "credentials": {"WIREGUARD_PRIVATE_KEY": "k"},
-                                   "endpoints": ["198.51.100.0/24"]}, **vpn)})
+    with pytest.raises(stack_model.StackError) as err:
+        stack_model.build({"vpn": dict({"enabled": True, "credentials": {"WIREGUARD_PRIVATE_KEY": "k"},
+                                        "endpoints": ["198.51.100.0/24"]}, **vpn)})
     assert message in str(err.value)
 
 
@@ -240,15 +240,15 @@ def _classes(*names, default=None):
 
 
 def test_existing_installs_helm_controller_and_traefik_and_no_load_balancer():
-    stack = _stack.build({"distribution": "existing"})
+    stack = stack_model.build({"distribution": "existing"})
     platform = stack["platform"]
     assert platform["load_balancer"]["type"] == "none" and platform["cluster_cidrs"] == []
     assert platform["helm_controller"] is True and platform["ingress"]["namespace"] == "traefik"
-    names = kinds(_platform.objects(stack))
+    names = kinds(platform_model.objects(stack))
     assert names.index("CustomResourceDefinition/helmcharts.helm.cattle.io") < names.index("HelmChart/traefik")
-    stack = _stack.build({"distribution": "existing", "helm_controller": False})
-    assert not [n for n in kinds(_platform.objects(stack)) if n.startswith(("CustomResourceDefinition/",
-                                                                            "Deployment/helm-controller"))]
+    stack = stack_model.build({"distribution": "existing", "helm_controller": False})
+    assert not [n for n in kinds(platform_model.objects(stack)) if n.startswith(("CustomResourceDefinition/",
+                                                                                 "Deployment/helm-controller"))]
 
 
 @pytest.mark.parametrize("variables, message", [
@@ -257,42 +257,42 @@ def test_existing_installs_helm_controller_and_traefik_and_no_load_balancer():
     ({"distribution": "existing", "vpn": VPN}, "give arrkestra_cluster_cidrs"),
 ])
 def test_existing_bad_input_names_the_variable(variables, message):
-    with pytest.raises(_stack.StackError) as raised:
-        _stack.build(variables)
+    with pytest.raises(stack_model.StackError) as raised:
+        stack_model.build(variables)
     assert message in str(raised.value)
 
 
 def test_existing_cluster_that_fits_has_no_problem():
-    stack = _stack.build({"distribution": "existing"})
-    assert _platform.existing_cluster_problems(stack, "v1.34.4", _classes("local-path", default="local-path"), {}) == []
-    ours = {_platform.HELM_CRD: {"app.kubernetes.io/part-of": "arrkestra"}}
-    assert _platform.existing_cluster_problems(stack, "v1.31.6+k3s1", _classes("local-path"), ours) == []
-    stack = _stack.build({"distribution": "existing", "helm_controller": False, "config_storage_class": ""})
-    assert _platform.existing_cluster_problems(stack, "v1.29.0", _classes("standard", default="standard"),
-                                               {_platform.HELM_CRD: {}}) == []
+    stack = stack_model.build({"distribution": "existing"})
+    assert platform_model.existing_cluster_problems(stack, "v1.34.4", _classes("local-path", default="local-path"), {}) == []
+    ours = {platform_model.HELM_CRD: {"app.kubernetes.io/part-of": "arrkestra"}}
+    assert platform_model.existing_cluster_problems(stack, "v1.31.6+k3s1", _classes("local-path"), ours) == []
+    stack = stack_model.build({"distribution": "existing", "helm_controller": False, "config_storage_class": ""})
+    assert platform_model.existing_cluster_problems(stack, "v1.29.0", _classes("standard", default="standard"),
+                                                    {platform_model.HELM_CRD: {}}) == []
 
 
 def test_existing_cluster_problems_name_what_to_fix():
-    stack = _stack.build({"distribution": "existing"})
-    problems = _platform.existing_cluster_problems(stack, "v1.28.9", _classes("standard"), {_platform.HELM_CRD: {}})
+    stack = stack_model.build({"distribution": "existing"})
+    problems = platform_model.existing_cluster_problems(stack, "v1.28.9", _classes("standard"), {platform_model.HELM_CRD: {}})
     assert len(problems) == 3
     assert "Kubernetes v1.28.9; the stack needs 1.29" in problems[0]
     assert "arrkestra_config_storage_class is local-path" in problems[1] and "standard" in problems[1]
     assert "arrkestra_helm_controller: false" in problems[2]
-    stack = _stack.build({"distribution": "existing", "helm_controller": False, "config_storage_class": ""})
-    problems = _platform.existing_cluster_problems(stack, None, [], {})
+    stack = stack_model.build({"distribution": "existing", "helm_controller": False, "config_storage_class": ""})
+    problems = platform_model.existing_cluster_problems(stack, None, [], {})
     assert "no Kubernetes version" in problems[0]
     assert "no default StorageClass" in problems[1] and "install a provisioner" in problems[1]
     assert "arrkestra_helm_controller is false" in problems[2]
     # Nothing needs a chart: no helm-controller needed either.
     bare = {"ingress": {"enabled": False}, "certificates": {"enabled": False}, "helm_controller": False}
-    stack = _stack.build(dict(bare, distribution="existing"))
-    assert _platform.existing_cluster_problems(stack, "v1.34.0", _classes("local-path"), {}) == []
+    stack = stack_model.build(dict(bare, distribution="existing"))
+    assert platform_model.existing_cluster_problems(stack, "v1.34.0", _classes("local-path"), {}) == []
 
 
 def test_empty_config_storage_class_is_the_clusters_default():
-    stack = _stack.build({"distribution": "existing", "config_storage_class": ""})
-    claims = [o for a in stack["apps"] for o in _stack.app_objects(stack, a) if o["kind"] == "PersistentVolumeClaim"]
+    stack = stack_model.build({"distribution": "existing", "config_storage_class": ""})
+    claims = [o for a in stack["apps"] for o in workloads.app_objects(stack, a) if o["kind"] == "PersistentVolumeClaim"]
     assert claims and all("storageClassName" not in c["spec"] for c in claims)
 
 
@@ -300,10 +300,10 @@ def test_images_of_the_collections_own_containers_can_be_replaced():
     images = {"helper": "registry.lan/busybox:1.37.0", "sqlite": "registry.lan/sqlite3:3.47.2",
               "gluetun": "registry.lan/gluetun:v3.40.0", "exportarr": "registry.lan/exportarr:v2.3.0",
               "helm_controller": "registry.lan/helm-controller:v0.16.5"}
-    stack = _stack.build({"distribution": "talos", "images": images, "vpn": VPN, "monitoring": {"enabled": True},
-                          "backups": {"enabled": True},
-                          "load_balancer": METALLB})
-    everything = _platform.objects(stack) + _stack.objects(stack)
+    stack = stack_model.build({"distribution": "talos", "images": images, "vpn": VPN, "monitoring": {"enabled": True},
+                               "backups": {"enabled": True},
+                               "load_balancer": METALLB})
+    everything = platform_model.objects(stack) + workloads.objects(stack)
     used = set()
 
     def walk(node):
@@ -316,9 +316,9 @@ def test_images_of_the_collections_own_containers_can_be_replaced():
             for value in node:
                 walk(value)
     walk(everything)
-    catalog = set(a["image"] for a in stack["apps"])
-    assert set(_stack.support_images().values()).isdisjoint(used)
-    assert used - catalog <= set(images.values())
+    apps_images = set(a["image"] for a in stack["apps"])
+    assert set(catalog.SUPPORT_IMAGES.values()).isdisjoint(used)
+    assert used - apps_images <= set(images.values())
     assert {"registry.lan/sqlite3:3.47.2", "registry.lan/gluetun:v3.40.0", "registry.lan/helm-controller:v0.16.5",
             "registry.lan/exportarr:v2.3.0", "registry.lan/busybox:1.37.0"} <= used
 
@@ -329,8 +329,8 @@ def test_images_of_the_collections_own_containers_can_be_replaced():
     (["x/busybox:1"], "arrkestra_images must be a mapping"),
 ])
 def test_bad_images_name_the_variable(images, message):
-    with pytest.raises(_stack.StackError) as raised:
-        _stack.build({"images": images})
+    with pytest.raises(stack_model.StackError) as raised:
+        stack_model.build({"images": images})
     assert message in str(raised.value)
 
 
@@ -338,6 +338,6 @@ def test_metallb_pool_never_holds_a_node():
     variables = {"load_balancer": {"type": "metallb", "addresses": ["192.168.1.10-192.168.1.20"],
                                    "networks": ["192.168.1.0/24"]}}
     nodes = {"pi-1": "192.168.1.11", "pi-2": "pi-2.lan"}
-    with pytest.raises(_stack.StackError, match="holds 192.168.1.11, the address of the node pi-1"):
-        _stack.build(variables, nodes)
-    assert _stack.build(variables, {"pi-1": "192.168.1.30", "pi-2": "pi-2.lan"})   # names are not checked here
+    with pytest.raises(stack_model.StackError, match="holds 192.168.1.11, the address of the node pi-1"):
+        stack_model.build(variables, nodes)
+    assert stack_model.build(variables, {"pi-1": "192.168.1.30", "pi-2": "pi-2.lan"})   # names are not checked here

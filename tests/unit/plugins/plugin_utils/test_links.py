@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _links
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import links as link_model
 
 
 def app(name, kind=None, port=80, **wiring):
@@ -28,7 +28,7 @@ def by_id(links):
 
 
 def test_every_arr_instance_gets_each_download_client_with_its_own_category():
-    links = by_id(_links.derive(STACK))
+    links = by_id(link_model.derive(STACK))
     for arr in ("radarr", "radarr-4k", "sonarr"):
         qbit = links["%s/download_clients/qbittorrent" % arr]
         assert qbit["item"]["category"] == arr
@@ -42,16 +42,16 @@ def test_every_arr_instance_gets_each_download_client_with_its_own_category():
 
 
 def test_root_folders_sit_on_the_shared_media_tree_one_per_instance():
-    links = by_id(_links.derive(STACK))
+    links = by_id(link_model.derive(STACK))
     assert links["radarr/root_folders//data/media/movies"]["item"] == {"path": "/data/media/movies"}
     assert links["radarr-4k/root_folders//data/media/movies-4k"]["item"] == {"path": "/data/media/movies-4k"}
     assert links["sonarr/root_folders//data/media/tv"]["item"] == {"path": "/data/media/tv"}
-    moved = by_id(_links.derive([app("radarr", root_folder="/srv/films")], {"media_root": "/x"}))
+    moved = by_id(link_model.derive([app("radarr", root_folder="/srv/films")], {"media_root": "/x"}))
     assert "radarr/root_folders//srv/films" in moved
 
 
 def test_prowlarr_syncs_every_arr_instance_with_in_cluster_urls_on_both_sides():
-    links = by_id(_links.derive(STACK))
+    links = by_id(link_model.derive(STACK))
     four_k = links["prowlarr/applications/radarr-4k"]
     assert four_k["item"]["base_url"] == "http://radarr-4k.media.svc.cluster.local:7878"
     assert four_k["item"]["prowlarr_url"] == "http://prowlarr.media.svc.cluster.local:9696"
@@ -65,7 +65,7 @@ def test_prowlarr_syncs_every_arr_instance_with_in_cluster_urls_on_both_sides():
 
 
 def test_jellyfin_libraries_one_per_media_type_with_every_instance_path():
-    links = by_id(_links.derive(STACK))
+    links = by_id(link_model.derive(STACK))
     movies = links["jellyfin/libraries/Movies"]["item"]
     assert movies == {"name": "Movies", "collection_type": "movies",
                       "paths": ["/data/media/movies", "/data/media/movies-4k"]}
@@ -74,41 +74,41 @@ def test_jellyfin_libraries_one_per_media_type_with_every_instance_path():
 
 
 def test_seerr_flags_4k_instances_and_picks_one_default_per_kind_and_resolution():
-    links = by_id(_links.derive(STACK))
+    links = by_id(link_model.derive(STACK))
     radarr, four_k = links["seerr/services/radarr/radarr"]["item"], links["seerr/services/radarr/radarr-4k"]["item"]
     assert (radarr["is_4k"], radarr["is_default"]) == (False, True)
     assert (four_k["is_4k"], four_k["is_default"]) == (True, True)
     assert links["seerr/setup/jellyfin"]["item"]["libraries"] == ["Movies", "Shows"]
-    second = by_id(_links.derive(STACK + [app("radarr-anime", kind="radarr", port=7878)]))
+    second = by_id(link_model.derive(STACK + [app("radarr-anime", kind="radarr", port=7878)]))
     assert second["seerr/services/radarr/radarr-anime"]["item"]["is_default"] is False
 
 
 def test_bazarr_talks_to_the_first_non_4k_instance():
-    links = by_id(_links.derive(STACK))
+    links = by_id(link_model.derive(STACK))
     assert links["bazarr/connections/radarr"]["to"] == "radarr"
     assert links["bazarr/connections/sonarr"]["item"]["host"] == "sonarr.media.svc.cluster.local"
 
 
 def test_links_are_ordered_download_clients_before_the_apps_that_test_them():
-    ids = [link["id"] for link in _links.derive(STACK)]
+    ids = [link["id"] for link in link_model.derive(STACK)]
     assert ids.index("qbittorrent/categories/radarr") < ids.index("radarr/download_clients/qbittorrent")
     assert ids.index("radarr/download_clients/qbittorrent") < ids.index("prowlarr/applications/radarr")
 
 
 def test_no_secret_value_is_ever_in_a_link():
     stack = [dict(a, api_key="s3cr3t") for a in STACK]
-    assert "s3cr3t" not in repr(_links.derive(stack))
+    assert "s3cr3t" not in repr(link_model.derive(stack))
 
 
 def test_users_switch_links_off_and_add_their_own():
-    links = by_id(_links.derive(STACK, {
+    links = by_id(link_model.derive(STACK, {
         "disabled": ["radarr-4k/download_clients", "bazarr/connections/sonarr"],
         "extra": [{"app": "radarr", "group": "tags", "item": {"label": "kids"}}]}))
     assert "radarr-4k/download_clients/qbittorrent" not in links and "radarr-4k/download_clients/sabnzbd" not in links
     assert "bazarr/connections/sonarr" not in links and "bazarr/connections/radarr" in links
     assert links["radarr/tags/kids"]["item"] == {"label": "kids"}
     assert "radarr-4k/download_clients/qbittorrent" not in by_id(
-        _links.derive([a if a["name"] != "radarr-4k" else dict(a, wiring={"enabled": False}) for a in STACK]))
+        link_model.derive([a if a["name"] != "radarr-4k" else dict(a, wiring={"enabled": False}) for a in STACK]))
 
 
 @pytest.mark.parametrize("apps, settings, message", [
@@ -121,38 +121,38 @@ def test_users_switch_links_off_and_add_their_own():
     ([app("radarr")], {"extra": [{"app": "radarr"}]}, "no group, item"),
 ])
 def test_bad_input_says_what_to_fix(apps, settings, message):
-    with pytest.raises(_links.LinkError) as err:
-        _links.derive(apps, settings)
+    with pytest.raises(link_model.LinkError) as err:
+        link_model.derive(apps, settings)
     assert message in str(err.value)
 
 
 def test_plan_groups_by_app_and_deletes_only_what_the_last_run_made_and_is_gone():
-    before = _links.derive(STACK)
-    record = _links.record(before)
+    before = link_model.derive(STACK)
+    record = link_model.record(before)
     without_sonarr = [a for a in STACK if a["name"] != "sonarr"]
-    after = _links.derive(without_sonarr)
-    calls = _links.plan(without_sonarr, after, record)
+    after = link_model.derive(without_sonarr)
+    calls = link_model.plan(without_sonarr, after, record)
     assert "sonarr" not in calls   # the app is gone with its data: nothing to call
     gone = [i for i in calls["prowlarr"]["applications"] if i["state"] == "absent"]
     assert gone == [{"name": "sonarr", "state": "absent"}]
     assert {"kind": "sonarr", "name": "sonarr", "state": "absent"} in calls["seerr"]["services"]
     assert {"name": "sonarr", "state": "absent"} in calls["qbittorrent"]["categories"]
     assert calls["radarr"]["download_clients"][0]["_secrets"]["password"] == ["qbittorrent", "password"]
-    assert all(i["state"] == "present" for i in _links.plan(STACK, before, record)["prowlarr"]["applications"])
+    assert all(i["state"] == "present" for i in link_model.plan(STACK, before, record)["prowlarr"]["applications"])
     # The Shows library holds the user's collection: no longer derived, but kept.
     assert not [i for i in calls["jellyfin"]["libraries"] if i["state"] == "absent"]
 
 
 def test_plan_of_an_unchanged_stack_deletes_nothing():
-    links = _links.derive(STACK)
-    calls = _links.plan(STACK, links, _links.record(links))
+    links = link_model.derive(STACK)
+    calls = link_model.plan(STACK, links, link_model.record(links))
     assert not [i for groups in calls.values() for items in groups.values() for i in items if i["state"] == "absent"]
 
 
 def test_a_removed_extra_link_is_deleted_too():
     extra = {"extra": [{"app": "radarr", "group": "tags", "item": {"label": "kids"}}]}
-    record = _links.record(_links.derive(STACK, extra))
-    calls = _links.plan(STACK, _links.derive(STACK), record)
+    record = link_model.record(link_model.derive(STACK, extra))
+    calls = link_model.plan(STACK, link_model.derive(STACK), record)
     assert {"label": "kids", "state": "absent"} in calls["radarr"]["tags"]
 
 
@@ -161,32 +161,32 @@ CREDENTIALS = {"qbittorrent": {"username": "admin", "password": "pw1"}, "radarr"
 
 
 def test_a_rotated_secret_is_rewritten_on_exactly_the_links_that_use_it():
-    links = _links.derive(STACK)
-    before = _links.fingerprints(links, ["radarr"], CREDENTIALS, "key")
-    record = _links.record(links, before)
+    links = link_model.derive(STACK)
+    before = link_model.fingerprints(links, ["radarr"], CREDENTIALS, "key")
+    record = link_model.record(links, before)
     assert "pw1" not in repr(record) and "r1" not in str(record["fingerprints"].values())
-    assert _links.rotated(record, before) == []                       # nothing rotated: nothing rewritten
-    assert "update_secrets" not in repr(_links.plan(STACK, links, record, _links.rotated(record, before)))
+    assert link_model.rotated(record, before) == []                       # nothing rotated: nothing rewritten
+    assert "update_secrets" not in repr(link_model.plan(STACK, links, record, link_model.rotated(record, before)))
     rotated = dict(CREDENTIALS, qbittorrent={"username": "admin", "password": "pw2"})
-    ids = _links.rotated(record, _links.fingerprints(links, ["radarr"], rotated, "key"))
+    ids = link_model.rotated(record, link_model.fingerprints(links, ["radarr"], rotated, "key"))
     assert ids == ["radarr-4k/download_clients/qbittorrent", "radarr/download_clients/qbittorrent",
                    "sonarr/download_clients/qbittorrent"]
-    calls = _links.plan(STACK, links, record, ids)
+    calls = link_model.plan(STACK, links, record, ids)
     rewritten = [(app, i["name"]) for app, groups in calls.items() for items in groups.values() for i in items
                  if i.get("update_secrets")]
     assert sorted(rewritten) == [("radarr", "qbittorrent"), ("radarr-4k", "qbittorrent"), ("sonarr", "qbittorrent")]
     key = dict(CREDENTIALS, radarr={"api_key": "r2", "password": "l1"})
-    assert _links.rotated(record, _links.fingerprints(links, ["radarr"], key, "key")) == [
+    assert link_model.rotated(record, link_model.fingerprints(links, ["radarr"], key, "key")) == [
         "bazarr/connections/radarr", "prowlarr/applications/radarr", "seerr/services/radarr/radarr"]
     login = dict(CREDENTIALS, radarr={"api_key": "r1", "password": "l2"})
-    assert _links.rotated(record, _links.fingerprints(links, ["radarr"], login, "key")) == ["login/radarr"]
+    assert link_model.rotated(record, link_model.fingerprints(links, ["radarr"], login, "key")) == ["login/radarr"]
     # Another key, other fingerprints: a record's reader without the key cannot test a guess.
-    assert _links.fingerprints(links, [], CREDENTIALS, "other") != _links.fingerprints(links, [], CREDENTIALS, "key")
+    assert link_model.fingerprints(links, [], CREDENTIALS, "other") != link_model.fingerprints(links, [], CREDENTIALS, "key")
 
 
 def test_a_record_of_the_first_version_still_prunes():
-    links = _links.derive(STACK)
-    old = _links.record(links)["links"]                               # version 1: the list itself
-    calls = _links.plan([a for a in STACK if a["name"] != "sonarr"],
-                        [link for link in links if link["to"] != "sonarr"], old)
+    links = link_model.derive(STACK)
+    old = link_model.record(links)["links"]                               # version 1: the list itself
+    calls = link_model.plan([a for a in STACK if a["name"] != "sonarr"],
+                            [link for link in links if link["to"] != "sonarr"], old)
     assert {"name": "sonarr", "state": "absent"} in calls["prowlarr"]["applications"]

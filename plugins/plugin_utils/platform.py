@@ -1,12 +1,12 @@
 # Copyright: Arrkestra engineers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The platform of the stack: load balancer, ingress, certificates, storage, monitoring, VPN, backups.
+"""The platform of the stack: load balancer, ingress, certificates, storage, and the switches of the features.
 
 :func:`settings` validates the inventory's component variables (``arrkestra_load_balancer``,
-``arrkestra_ingress``, ...) into ``stack["platform"]``; :func:`objects` gives the cluster-wide
-objects the platform phase applies or renders, :func:`secret_objects` its Secrets. What the
-components add to each app (Exportarr and gluetun sidecars, NetworkPolicies, backup CronJobs,
-ServiceMonitors) is made with the app's own objects in ``_stack``.
+``arrkestra_ingress``, ...) into ``stack["platform"]``, each feature checking its own (:mod:`vpn`,
+:mod:`metrics`, :mod:`backups`); :func:`objects` gives the cluster-wide objects the platform phase applies or
+renders, :func:`secret_objects` its Secrets. What the features add to each app is made with the app's own objects
+(:mod:`workloads`).
 
 Charts are installed through the cluster's helm-controller (``HelmChart``), never with a helm
 binary: k3s has it built in, on Talos :func:`objects` installs it first.
@@ -19,27 +19,9 @@ from __future__ import annotations
 import base64
 import copy
 import ipaddress
-import json
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import _checks, _stack
-
-#: Charts, pinned. (repo, chart, version)
-CHARTS = {
-    "metallb": ("https://metallb.github.io/metallb", "metallb", "0.15.2"),
-    "traefik": ("https://traefik.github.io/charts", "traefik", "37.1.2"),
-    "cert-manager": ("https://charts.jetstack.io", "cert-manager", "v1.19.1"),
-    "csi-driver-nfs": ("https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts",
-                       "csi-driver-nfs", "4.12.1"),
-    "kube-prometheus-stack": ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "79.5.0"),
-}
-HELM_CONTROLLER_IMAGE = "docker.io/rancher/helm-controller:v0.16.5"
-GLUETUN_IMAGE = "ghcr.io/qdm12/gluetun:v3.40.0"
-EXPORTARR_IMAGE = "ghcr.io/onedr0p/exportarr:v2.3.0"
-SQLITE_IMAGE = "docker.io/keinos/sqlite3:3.47.2"     # Alpine: sh, tar, gzip, find from busybox
-EXPORTARR_PORT = 9707
-#: Apps Exportarr has metrics for.
-EXPORTARR_KINDS = ("prowlarr", "radarr", "sonarr", "lidarr", "bazarr", "sabnzbd")
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import backups, checks, kube, metrics, vpn, workloads
 
 #: Objects of kinds the charts define: applied once their CRDs are established.
 CHART_KINDS = {
@@ -55,9 +37,6 @@ WEBHOOKS = {
     "metallb": ("metallb-system", "metallb-controller"),
     "cert-manager": ("cert-manager", "cert-manager-webhook"),
 }
-
-#: Memory (MiB) the monitoring stack asks for, and the least the cluster must have for it.
-MONITORING_REQUESTS_MIB = 640
 
 DEFAULTS = {
     "distribution": "k3s",
@@ -86,29 +65,9 @@ HELM_CRD = "helmcharts.helm.cattle.io"
 #: The oldest Kubernetes an existing cluster may run: the VPN's gluetun is a native sidecar (an init container
 #: with restartPolicy Always), on by default since 1.29 (KEP-753, feature gate SidecarContainers beta).
 MIN_KUBERNETES = (1, 29)
-VPN_REQUIRED = {"wireguard": ("WIREGUARD_PRIVATE_KEY",), "openvpn": ("OPENVPN_USER", "OPENVPN_PASSWORD")}
-#: gluetun v3.40.0's default server port per provider: (OpenVPN TCP, OpenVPN UDP, WireGuard), None where the provider
-#: does not offer it (internal/provider/<provider>/connection.go; docs/upstream-facts.md). The killswitch policy opens
-#: exactly this port, so it must be the one gluetun dials.
-VPN_DEFAULT_PORTS = {
-    "airvpn": (443, 1194, 1637), "cyberghost": (443, 443, None), "expressvpn": (None, 1195, None),
-    "fastestvpn": (4443, 4443, 51820), "giganews": (None, 443, None), "hidemyass": (8080, 553, None),
-    "ipvanish": (None, 443, None), "ivpn": (443, 1194, 58237), "mullvad": (443, 1194, 51820),
-    "nordvpn": (443, 1194, 51820), "perfect privacy": (443, 443, None), "privado": (None, 1194, None),
-    "private internet access": (502, 1198, None), "privatevpn": (443, 1194, None), "protonvpn": (443, 1194, 51820),
-    "purevpn": (80, 53, None), "slickvpn": (443, 443, None), "surfshark": (1443, 1194, 51820),
-    "torguard": (1912, 1912, None), "vpnsecure": (110, 1282, None), "vpn unlimited": (1197, 1197, None),
-    "vyprvpn": (None, 443, None), "wevpn": (1195, 1194, None), "windscribe": (443, 1194, 1194),
-}
-#: gluetun v3.40.0's other names of a provider (internal/configuration/settings/provider.go:123-124).
-VPN_PROVIDER_ALIASES = {"pia": "private internet access"}
-#: WireGuard providers whose server port gluetun refuses to change (wireguardselection.go:52-90).
-VPN_FIXED_WIREGUARD_PORT = ("fastestvpn", "nordvpn", "protonvpn", "surfshark")
-#: The env variable that makes gluetun dial a given port.
-VPN_PORT_ENV = {"wireguard": "WIREGUARD_ENDPOINT_PORT", "openvpn": "OPENVPN_ENDPOINT_PORT"}
 
 
-class PlatformError(_stack.StackError):
+class PlatformError(checks.InputError):
     """The inventory describes a platform that cannot work; the message names the variable to fix."""
 
 
@@ -117,12 +76,12 @@ def _merge(name, given):
     if not isinstance(default, dict):
         return default if given is None else given
     out = copy.deepcopy(default)
-    out.update(dict((k, v) for k, v in _checks.mapping(given, "arrkestra_" + name, default).items() if v is not None))
+    out.update(dict((k, v) for k, v in checks.mapping(given, "arrkestra_" + name, default).items() if v is not None))
     return out
 
 
 def _networks(values, variable):
-    return [_checks.network(value, variable) for value in _checks.listing(values, variable)]
+    return [checks.network(value, variable) for value in checks.listing(values, variable)]
 
 
 def _pool_range(value):
@@ -238,64 +197,34 @@ def existing_cluster_problems(stack, version, storage_classes, crds):
 #: The on/off options of the components.
 SWITCHES = {"ingress": ("enabled", "redirect_https"), "certificates": ("enabled",), "storage": ("nfs_csi",),
             "monitoring": ("enabled",), "vpn": ("enabled",), "backups": ("enabled",), "network_policies": ("enabled",)}
-#: Prometheus's durations (its --storage.tsdb.retention.time): 7d, 12h, 1w2d.
-_DURATION_RE = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 
 
 def _check_fields(out):
     """Each component option's value on its own (what needs two options is checked where they meet)."""
-    check = _checks
     for name, keys in SWITCHES.items():
         for key in keys:
-            out[name][key] = check.boolean(out[name][key], "arrkestra_%s.%s" % (name, key))
+            out[name][key] = checks.boolean(out[name][key], "arrkestra_%s.%s" % (name, key))
     ingress = out["ingress"]
     if ingress["load_balancer_ip"] is not None:
-        ingress["load_balancer_ip"] = check.address(ingress["load_balancer_ip"], "arrkestra_ingress.load_balancer_ip")
+        ingress["load_balancer_ip"] = checks.address(ingress["load_balancer_ip"], "arrkestra_ingress.load_balancer_ip")
     certs = out["certificates"]
     if certs["email"] is not None:
-        check.email(certs["email"], "arrkestra_certificates.email")
-    _stack._url(certs["acme_server"], "arrkestra_certificates.acme_server")
+        checks.email(certs["email"], "arrkestra_certificates.email")
+    checks.url(certs["acme_server"], "arrkestra_certificates.acme_server")
     storage = out["storage"]
     if storage["nfs_server"] is not None:
-        _stack._server(storage["nfs_server"], "arrkestra_storage.nfs_server")
+        checks.server(storage["nfs_server"], "arrkestra_storage.nfs_server")
     if storage["nfs_export"] is not None:
-        _stack._absolute(storage["nfs_export"], "arrkestra_storage.nfs_export")
-    _stack._subdomain(storage["nfs_storage_class"], "arrkestra_storage.nfs_storage_class")
-    monitoring = out["monitoring"]
-    check.text(str(monitoring["retention"]), "arrkestra_monitoring.retention", _DURATION_RE,
-               "not a Prometheus duration; give a number and a unit, like 7d, 12h or 2w")
-    check.quantity(monitoring["storage_size"], "arrkestra_monitoring.storage_size", "storage")
-    check.quantity(monitoring["min_memory"], "arrkestra_monitoring.min_memory", "memory")
-    if monitoring["grafana_hostname"] is not None:
-        check.hostname(monitoring["grafana_hostname"], "arrkestra_monitoring.grafana_hostname")
-    monitoring["disk_alert_percent"] = check.integer(monitoring["disk_alert_percent"],
-                                                     "arrkestra_monitoring.disk_alert_percent", 50, 99)
-    monitoring["queue_stuck_hours"] = check.integer(monitoring["queue_stuck_hours"],
-                                                    "arrkestra_monitoring.queue_stuck_hours", 1, 720)
-    vpn = out["vpn"]
-    vpn["apps"] = [check.text(a, "arrkestra_vpn.apps") for a in check.listing(vpn["apps"], "arrkestra_vpn.apps")]
-    if vpn["provider"] is not None:
-        provider = str(vpn["provider"]).strip().lower()
-        provider = VPN_PROVIDER_ALIASES.get(provider, provider)
-        if provider not in VPN_DEFAULT_PORTS and provider != "custom":
-            raise PlatformError("arrkestra_vpn.provider: %r is not a provider gluetun knows%s; give one of %s"
-                                % (vpn["provider"], check.closest(provider, list(VPN_DEFAULT_PORTS) + ["custom"]),
-                                   ", ".join(sorted(list(VPN_DEFAULT_PORTS) + ["custom"]))))
-        vpn["provider"] = provider
-    if vpn["port"] is not None:
-        vpn["port"] = check.port(vpn["port"], "arrkestra_vpn.port")
-    for key, value in check.mapping(vpn["settings"], "arrkestra_vpn.settings").items():
-        if not re.match(r"^[A-Z][A-Z0-9_]*$", str(key)) or isinstance(value, (dict, list)):
-            raise PlatformError("arrkestra_vpn.settings: %r: %r is not a gluetun setting; give its environment "
-                                "variable and a plain value (like SERVER_COUNTRIES: Sweden)" % (key, value))
-    backups = out["backups"]
-    check.cron(backups["schedule"], "arrkestra_backups.schedule")
-    backups["keep"] = check.integer(backups["keep"], "arrkestra_backups.keep", 1, 365)
-    out["network_policies"]["allow_cidrs"] = check.listing(out["network_policies"]["allow_cidrs"],
-                                                           "arrkestra_network_policies.allow_cidrs")
+        checks.absolute_path(storage["nfs_export"], "arrkestra_storage.nfs_export")
+    checks.subdomain(storage["nfs_storage_class"], "arrkestra_storage.nfs_storage_class")
+    metrics.check_fields(out["monitoring"])
+    vpn.check_fields(out["vpn"])
+    backups.check_fields(out["backups"])
+    out["network_policies"]["allow_cidrs"] = checks.listing(out["network_policies"]["allow_cidrs"],
+                                                            "arrkestra_network_policies.allow_cidrs")
     lb = out["load_balancer"]
-    lb["addresses"] = check.listing(lb["addresses"], "arrkestra_load_balancer.addresses")
-    lb["networks"] = check.listing(lb["networks"], "arrkestra_load_balancer.networks")
+    lb["addresses"] = checks.listing(lb["addresses"], "arrkestra_load_balancer.addresses")
+    lb["networks"] = checks.listing(lb["networks"], "arrkestra_load_balancer.networks")
 
 
 def settings(variables, stack_settings):
@@ -316,10 +245,6 @@ def settings(variables, stack_settings):
     _check_fields(out)
     out["cluster_cidrs"] = [str(n) for n in _networks(variables.get("cluster_cidrs") or CLUSTER_CIDRS[distribution],
                                                       "arrkestra_cluster_cidrs")]
-    if out["vpn"]["enabled"] and not out["cluster_cidrs"]:
-        raise PlatformError("arrkestra_vpn is on and arrkestra_distribution is existing: give arrkestra_cluster_cidrs, "
-                            "the pod and service networks of your cluster (like [10.244.0.0/16, 10.96.0.0/12]); the "
-                            "VPN's killswitch lets the download clients reach only them besides the tunnel")
     out["load_balancer"] = _load_balancer(out["load_balancer"], distribution)
     wanted = out["ingress"]["load_balancer_ip"]
     if wanted and out["load_balancer"]["type"] == "metallb" and not any(
@@ -358,56 +283,8 @@ def settings(variables, stack_settings):
     monitoring = out["monitoring"]
     monitoring["grafana_hostname"] = monitoring["grafana_hostname"] or "grafana.%s" % stack_settings["domain"]
 
-    vpn = out["vpn"]
-    if vpn["enabled"]:
-        if vpn["type"] not in VPN_REQUIRED:
-            raise PlatformError("arrkestra_vpn.type must be wireguard or openvpn, not %r" % vpn["type"])
-        if not vpn["provider"]:
-            raise PlatformError("arrkestra_vpn is on: give arrkestra_vpn.provider, gluetun's VPN_SERVICE_PROVIDER "
-                                "(like mullvad, protonvpn, airvpn or custom)")
-        given = _checks.mapping((variables.get("vpn") or {}).get("credentials"), "arrkestra_vpn.credentials")
-        missing = [k for k in VPN_REQUIRED[vpn["type"]] if not given.get(k)]
-        if missing:
-            raise PlatformError("arrkestra_vpn.type is %s: give %s in arrkestra_vpn.credentials (keep them in Ansible "
-                                "Vault)" % (vpn["type"], " and ".join(missing)))
-        vpn["credential_keys"] = sorted(given)
-        if str(vpn["protocol"]).upper() not in ("UDP", "TCP"):
-            raise PlatformError("arrkestra_vpn.protocol must be UDP or TCP")
-        vpn["protocol"] = "UDP" if vpn["type"] == "wireguard" else str(vpn["protocol"]).upper()
-        provider = str(vpn["provider"]).lower()
-        defaults = VPN_DEFAULT_PORTS.get(provider)
-        default = None
-        if defaults:
-            default = defaults[2] if vpn["type"] == "wireguard" else defaults[0 if vpn["protocol"] == "TCP" else 1]
-            if default is None:
-                raise PlatformError("arrkestra_vpn: gluetun has no %s%s for provider %s" % (
-                    vpn["type"], "" if vpn["type"] == "wireguard" else " over " + vpn["protocol"], vpn["provider"]))
-        if vpn["port"]:
-            if vpn["type"] == "wireguard" and provider in VPN_FIXED_WIREGUARD_PORT and vpn["port"] != default:
-                raise PlatformError("arrkestra_vpn.port: gluetun keeps %s's WireGuard port at %d; leave it out"
-                                    % (vpn["provider"], default))
-            if vpn["port"] != default:
-                # gluetun dials the same port the killswitch opens.
-                vpn["settings"] = dict(vpn["settings"] or {}, **{VPN_PORT_ENV[vpn["type"]]: str(vpn["port"])})
-        elif default:
-            vpn["port"] = default
-        else:
-            raise PlatformError("arrkestra_vpn.provider %s has no default port known to the collection: give "
-                                "arrkestra_vpn.port, the port of the VPN servers" % vpn["provider"])
-        if not vpn["endpoints"]:
-            # The NetworkPolicy half of the killswitch lets the pod reach only these addresses outside the tunnel.
-            raise PlatformError("arrkestra_vpn is on: give arrkestra_vpn.endpoints, the addresses (CIDRs) of the VPN "
-                                "servers gluetun may connect to - pin them with gluetun's SERVER_* settings in "
-                                "arrkestra_vpn.settings; [0.0.0.0/0] lets the pod reach any address on the VPN port")
-        vpn["endpoints"] = [str(n) for n in _networks(vpn["endpoints"], "arrkestra_vpn.endpoints")]
-        vpn["settings"] = dict((str(k), str(v)) for k, v in sorted((vpn["settings"] or {}).items()))
-    else:
-        vpn["credential_keys"] = []
+    vpn.settings(out["vpn"], variables.get("vpn"), out["cluster_cidrs"])
 
-    backups = out["backups"]
-    if str(backups["dir"]).startswith("/") or ".." in str(backups["dir"]).split("/"):
-        raise PlatformError("arrkestra_backups.dir is a folder of the shared data tree, relative to it (like "
-                            "backups), not %r" % backups["dir"])
     out["network_policies"]["allow_cidrs"] = [
         str(n) for n in _networks(out["network_policies"]["allow_cidrs"], "arrkestra_network_policies.allow_cidrs")]
     out["helm_charts"] = needs_helm_crd(out)
@@ -431,78 +308,14 @@ def check(stack, nodes=None):
                 raise PlatformError("arrkestra_load_balancer.addresses: %s holds %s, the address of the node %s; MetalLB "
                                     "would hand it to a Service and take the node off the network. Give addresses no "
                                     "machine has (outside the DHCP range)" % (taken[0], address, name))
-    kinds = set(a["kind"] for a in stack["apps"] if not a["external"])
-    if platform["vpn"]["enabled"]:
-        deployed = [a["name"] for a in stack["apps"] if not a["external"]]
-        wrong = [n for n in platform["vpn"]["apps"] if n not in deployed and n not in kinds]
-        if wrong:
-            raise PlatformError("arrkestra_vpn.apps: %s is not an app the stack deploys (its apps: %s)"
-                                % (", ".join(wrong), ", ".join(deployed)))
-
-
-def vpn_apps(stack):
-    """Names of the instances that run behind the VPN."""
-    vpn = stack["platform"]["vpn"]
-    if not vpn["enabled"]:
-        return []
-    return [a["name"] for a in stack["apps"] if not a["external"] and (a["name"] in vpn["apps"] or a["kind"] in vpn["apps"])]
-
-
-def check_memory(stack, node_memory_mib):
-    """Fail when the monitoring stack is on and the cluster's nodes (their allocatable MiB) cannot hold it."""
-    monitoring = stack["platform"]["monitoring"]
-    if not monitoring["enabled"]:
-        return None
-    total = sum(node_memory_mib)
-    apps = sum(requests for dummy, requests, dummy in _stack.memory(stack))
-    least = _stack._quantity_mib(monitoring["min_memory"])
-    if total < least or total < apps + MONITORING_REQUESTS_MIB:
-        raise PlatformError(
-            "arrkestra_monitoring is on, but the cluster's %d node(s) have %d MiB of memory; Prometheus and Grafana "
-            "need about %d MiB besides the apps' %d MiB, and arrkestra_monitoring.min_memory asks for %d MiB. Switch "
-            "monitoring off (arrkestra_monitoring.enabled: false), add a node, or lower "
-            "arrkestra_monitoring.min_memory if you know it fits. Nothing was changed."
-            % (len(node_memory_mib), total, MONITORING_REQUESTS_MIB, apps, least))
-    return {"total_mib": total, "apps_mib": apps, "monitoring_mib": MONITORING_REQUESTS_MIB}
-
-
-# -- objects ------------------------------------------------------------------------------
-def _labels(component):
-    return _stack._labels(component=component)
-
-
-def _meta(name, namespace=None, component="platform"):
-    meta = {"name": name, "labels": _labels(component)}
-    if namespace:
-        meta["namespace"] = namespace
-    return meta
-
-
-def _namespace(name, level="restricted"):
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(
-        _labels("platform"), **{"pod-security.kubernetes.io/enforce": level, "kubernetes.io/metadata.name": name})}}
-
-
-def _values(values):
-    return json.dumps(values, sort_keys=True, indent=2) + "\n"
-
-
-def _chart(name, target, values, namespace="kube-system"):
-    repo, chart, version = CHARTS[name]
-    return {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": _meta(name, namespace),
-            "spec": {"repo": repo, "chart": chart, "version": version, "targetNamespace": target,
-                     "createNamespace": False, "valuesContent": _values(values)}}
-
-
-def _resources(cpu, memory, cpu_limit, memory_limit):
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+    vpn.check(stack)
 
 
 def _helm_controller(stack):
     """What k3s has built in and Talos lacks: the HelmChart CRDs and the controller that installs them."""
     def crd(kind, plural, spec_properties):
         return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-                "metadata": _meta("%s.helm.cattle.io" % plural),
+                "metadata": kube.platform_meta("%s.helm.cattle.io" % plural),
                 "spec": {"group": "helm.cattle.io", "scope": "Namespaced",
                          "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": kind + "List"},
                          "versions": [{"name": "v1", "served": True, "storage": True,
@@ -523,13 +336,13 @@ def _helm_controller(stack):
     return [
         crd("HelmChart", "helmcharts", chart_spec),
         crd("HelmChartConfig", "helmchartconfigs", {"valuesContent": string}),
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("helm-controller", "kube-system")},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": _meta("helm-controller"),
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": kube.platform_meta("helm-controller", "kube-system")},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": kube.platform_meta("helm-controller"),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
          "subjects": [{"kind": "ServiceAccount", "name": "helm-controller", "namespace": "kube-system"}]},
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("helm-controller", "kube-system"),
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": kube.platform_meta("helm-controller", "kube-system"),
          "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
-             "metadata": {"labels": dict(labels, **_labels("platform"))},
+             "metadata": {"labels": dict(labels, **kube.labels(component="platform"))},
              "spec": {"serviceAccountName": "helm-controller", "priorityClassName": "system-cluster-critical",
                       "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
                                        "effect": "NoSchedule"}],
@@ -537,20 +350,20 @@ def _helm_controller(stack):
                                       "command": ["helm-controller"],
                                       "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
                                       "securityContext": security,
-                                      "resources": _resources("10m", "32Mi", "200m", "128Mi")}]}}}},
+                                      "resources": kube.resources("10m", "32Mi", "200m", "128Mi")}]}}}},
     ]
 
 
 def _metallb(platform):
     lb = platform["load_balancer"]
     return [
-        _namespace("metallb-system", "privileged"),     # the speaker uses the host network
-        _chart("metallb", "metallb-system", {
-            "controller": {"resources": _resources("10m", "32Mi", "200m", "128Mi")},
-            "speaker": {"resources": _resources("10m", "32Mi", "200m", "128Mi"), "frr": {"enabled": False}}}),
-        {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": _meta("arrkestra", "metallb-system"),
+        kube.namespace("metallb-system", "privileged"),     # the speaker uses the host network
+        kube.chart("metallb", "metallb-system", {
+            "controller": {"resources": kube.resources("10m", "32Mi", "200m", "128Mi")},
+            "speaker": {"resources": kube.resources("10m", "32Mi", "200m", "128Mi"), "frr": {"enabled": False}}}),
+        {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": kube.platform_meta("arrkestra", "metallb-system"),
          "spec": {"addresses": list(lb["addresses"]), "autoAssign": True}},
-        {"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement", "metadata": _meta("arrkestra", "metallb-system"),
+        {"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement", "metadata": kube.platform_meta("arrkestra", "metallb-system"),
          "spec": {"ipAddressPools": ["arrkestra"]}},
     ]
 
@@ -559,7 +372,7 @@ def _traefik(stack):
     platform = stack["platform"]
     ingress = platform["ingress"]
     values = {"providers": {"kubernetesIngress": {"publishedService": {"enabled": True}}},
-              "resources": _resources("50m", "64Mi", "1", "256Mi")}
+              "resources": kube.resources("50m", "64Mi", "1", "256Mi")}
     if ingress["redirect_https"] and platform["certificates"]["enabled"]:
         redirect = {"to": "websecure", "scheme": "https", "permanent": True}
         values["ports"] = {"web": {"redirections": {"entryPoint": redirect}}}
@@ -572,36 +385,36 @@ def _traefik(stack):
     if service:
         values["service"] = service
     if platform["distribution"] == "k3s":    # k3s runs its own Traefik: configure it, never install a second one
-        return [{"apiVersion": "helm.cattle.io/v1", "kind": "HelmChartConfig", "metadata": _meta("traefik", "kube-system"),
-                 "spec": {"valuesContent": _values(values)}}]
+        return [{"apiVersion": "helm.cattle.io/v1", "kind": "HelmChartConfig", "metadata": kube.platform_meta("traefik", "kube-system"),
+                 "spec": {"valuesContent": kube.values(values)}}]
     values["ingressClass"] = {"enabled": True, "isDefaultClass": True, "name": stack["ingress_class"]}
-    return [_namespace(ingress["namespace"], "baseline"), _chart("traefik", ingress["namespace"], values)]
+    return [kube.namespace(ingress["namespace"], "baseline"), kube.chart("traefik", ingress["namespace"], values)]
 
 
 def _cert_manager(stack):
     platform, certs = stack["platform"], stack["platform"]["certificates"]
-    out = [_namespace("cert-manager"),
-           _chart("cert-manager", "cert-manager", {
+    out = [kube.namespace("cert-manager"),
+           kube.chart("cert-manager", "cert-manager", {
                "crds": {"enabled": True, "keep": True},
-               "resources": _resources("10m", "64Mi", "200m", "256Mi"),
-               "webhook": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
-               "cainjector": {"resources": _resources("10m", "64Mi", "200m", "256Mi")},
+               "resources": kube.resources("10m", "64Mi", "200m", "256Mi"),
+               "webhook": {"resources": kube.resources("10m", "32Mi", "100m", "128Mi")},
+               "cainjector": {"resources": kube.resources("10m", "64Mi", "200m", "256Mi")},
                "dns01RecursiveNameservers": "1.1.1.1:53,9.9.9.9:53", "dns01RecursiveNameserversOnly":
                    certs["issuer"] == "letsencrypt"})]
     if certs["issuer"] == "selfsigned":
         issuer = "arrkestra-ca"
         out += [
-            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": _meta("arrkestra-selfsigned"),
+            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": kube.platform_meta("arrkestra-selfsigned"),
              "spec": {"selfSigned": {}}},
-            {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta("arrkestra-ca", "cert-manager"),
+            {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": kube.platform_meta("arrkestra-ca", "cert-manager"),
              "spec": {"isCA": True, "commonName": "Arrkestra CA (%s)" % stack["domain"], "secretName": "arrkestra-ca",
                       "duration": "87600h", "privateKey": {"algorithm": "ECDSA", "size": 256},
                       "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "arrkestra-selfsigned"}}},
-            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": _meta("arrkestra-ca"),
+            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": kube.platform_meta("arrkestra-ca"),
              "spec": {"ca": {"secretName": "arrkestra-ca"}}}]
     else:
         issuer = "arrkestra-letsencrypt"
-        out.append({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": _meta(issuer),
+        out.append({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": kube.platform_meta(issuer),
                     "spec": {"acme": {"server": certs["acme_server"], "email": certs["email"],
                                       "privateKeySecretRef": {"name": "arrkestra-letsencrypt-account"},
                                       "solvers": [{"dns01": {"cloudflare": {"apiTokenSecretRef": {
@@ -609,7 +422,7 @@ def _cert_manager(stack):
     namespaces = [stack["namespace"]] + (["monitoring"] if platform["monitoring"]["enabled"] else [])
     for namespace in namespaces:
         out.append({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-                    "metadata": _meta(stack["tls_secret"], namespace),
+                    "metadata": kube.platform_meta(stack["tls_secret"], namespace),
                     "spec": {"secretName": stack["tls_secret"], "dnsNames": [stack["domain"], "*." + stack["domain"]],
                              "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
                              "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer}}})
@@ -619,94 +432,10 @@ def _cert_manager(stack):
 def _nfs_csi(platform):
     storage = platform["storage"]
     return [
-        _chart("csi-driver-nfs", "kube-system", {"controller": {"replicas": 1}}),
-        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": _meta(storage["nfs_storage_class"]),
+        kube.chart("csi-driver-nfs", "kube-system", {"controller": {"replicas": 1}}),
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": kube.platform_meta(storage["nfs_storage_class"]),
          "provisioner": "nfs.csi.k8s.io", "parameters": {"server": storage["nfs_server"], "share": storage["nfs_export"]},
          "reclaimPolicy": "Retain", "volumeBindingMode": "Immediate", "mountOptions": ["nfsvers=4.1", "hard"]},
-    ]
-
-
-def _alert_rules(stack):
-    monitoring, ns = stack["platform"]["monitoring"], stack["namespace"]
-    hours = int(monitoring["queue_stuck_hours"])
-    free = 100 - int(monitoring["disk_alert_percent"])
-    queues = " or ".join('label_replace(%s_queue_total{namespace="%s"}, "app", "%s", "", "")' % (k, ns, k)
-                         for k in ("radarr", "sonarr", "lidarr"))
-    rules = [
-        {"alert": "ArrkestraAppDown", "for": "5m", "labels": {"severity": "critical"},
-         "expr": 'kube_deployment_status_replicas_available{namespace="%s"} < 1' % ns,
-         "annotations": {"summary": "{{ $labels.deployment }} is down",
-                         "description": "{{ $labels.deployment }} in %s has had no ready pod for 5 minutes: "
-                                        "kubectl -n %s describe deployment {{ $labels.deployment }}" % (ns, ns)}},
-        {"alert": "ArrkestraQueueStuck", "for": "30m", "labels": {"severity": "warning"},
-         "expr": "(%s) > 0 and changes((%s)[%dh:5m]) == 0" % (queues, queues, hours),
-         "annotations": {"summary": "The download queue of {{ $labels.app }} has not moved for %d hours" % hours,
-                         "description": "Items stay in the queue: check the download client and its VPN."}},
-        {"alert": "ArrkestraDiskNearlyFull", "for": "15m", "labels": {"severity": "warning"},
-         "expr": ('100 * kubelet_volume_stats_available_bytes{namespace="%s"} / kubelet_volume_stats_capacity_bytes'
-                  '{namespace="%s"} < %d or 100 * node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs"} / '
-                  'node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs"} < %d') % (ns, ns, free, free),
-         "annotations": {"summary": "Less than %d%% free on {{ $labels.persistentvolumeclaim }}"
-                                    "{{ $labels.mountpoint }}" % free,
-                         "description": "Free space on the volume or node file system is running out."}},
-    ]
-    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": dict(
-        _meta("arrkestra", "monitoring"), labels=dict(_labels("platform"), release="kube-prometheus-stack")),
-        "spec": {"groups": [{"name": "arrkestra", "rules": rules}]}}
-
-
-def dashboard(stack):
-    """A Grafana dashboard of the stack: apps up, queues, free space."""
-    ns = stack["namespace"]
-
-    def panel(index, title, expr, unit="short"):
-        return {"id": index, "type": "timeseries", "title": title, "datasource": {"type": "prometheus", "uid": "prometheus"},
-                "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
-                "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-                "targets": [{"refId": "A", "expr": expr, "legendFormat": "{{deployment}}{{job}}{{persistentvolumeclaim}}"}]}
-    panels = [
-        panel(0, "Apps ready", 'kube_deployment_status_replicas_available{namespace="%s"}' % ns),
-        panel(1, "Download queues", '{__name__=~"(radarr|sonarr|lidarr)_queue_total", namespace="%s"}' % ns),
-        panel(2, "Config and data volumes free", 'kubelet_volume_stats_available_bytes{namespace="%s"}' % ns, "bytes"),
-        panel(3, "Memory of the apps", 'sum by (pod) (container_memory_working_set_bytes{namespace="%s", container!=""})'
-              % ns, "bytes"),
-    ]
-    return {"title": "Arrkestra", "uid": "arrkestra", "schemaVersion": 39, "editable": False, "time": {"from": "now-24h",
-            "to": "now"}, "tags": ["arrkestra"], "panels": panels}
-
-
-def _monitoring(stack):
-    monitoring = stack["platform"]["monitoring"]
-    tls = stack["platform"]["certificates"]["enabled"]
-    grafana_ingress = {"enabled": True, "ingressClassName": stack["ingress_class"],
-                       "hosts": [monitoring["grafana_hostname"]]}
-    if tls:
-        grafana_ingress["tls"] = [{"hosts": [monitoring["grafana_hostname"]], "secretName": stack["tls_secret"]}]
-    values = {
-        "crds": {"enabled": True},
-        # What k3s and Talos run inside their own processes: nothing to scrape there.
-        "kubeEtcd": {"enabled": False}, "kubeControllerManager": {"enabled": False},
-        "kubeScheduler": {"enabled": False}, "kubeProxy": {"enabled": False},
-        "alertmanager": {"alertmanagerSpec": {"resources": _resources("10m", "32Mi", "100m", "128Mi")}},
-        "prometheusOperator": {"resources": _resources("20m", "64Mi", "200m", "192Mi")},
-        "kube-state-metrics": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
-        "prometheus-node-exporter": {"resources": _resources("10m", "16Mi", "100m", "64Mi")},
-        "prometheus": {"prometheusSpec": {
-            "retention": monitoring["retention"], "resources": _resources("100m", "320Mi", "1", "1Gi"),
-            "serviceMonitorSelectorNilUsesHelmValues": False, "ruleSelectorNilUsesHelmValues": False,
-            "storageSpec": {"volumeClaimTemplate": {"spec": _stack.storage_claim_spec(stack, monitoring["storage_size"])}}}},
-        "grafana": {"admin": {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"},
-                    "resources": _resources("25m", "128Mi", "500m", "256Mi"), "ingress": grafana_ingress,
-                    "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
-                                               "searchNamespace": "monitoring"}}},
-    }
-    return [
-        _namespace("monitoring", "privileged"),     # node-exporter reads the host
-        _chart("kube-prometheus-stack", "monitoring", values),
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": dict(_meta("arrkestra-dashboard", "monitoring"), labels=dict(
-            _labels("platform"), grafana_dashboard="1")),
-         "data": {"arrkestra.json": json.dumps(dashboard(stack), sort_keys=True, indent=1) + "\n"}},
-        _alert_rules(stack),
     ]
 
 
@@ -716,15 +445,14 @@ def objects(stack):
     out = []
     if platform["helm_controller"]:
         out += _helm_controller(stack)
-    out.append(_stack.namespace_object(stack))
+    out.append(workloads.namespace_object(stack))
     if platform["load_balancer"]["type"] == "metallb":
         out += _metallb(platform)
     if platform["ingress"]["enabled"]:
         out += _traefik(stack)
     if platform["storage"]["nfs_csi"]:
         out += _nfs_csi(platform)
-    if platform["monitoring"]["enabled"]:
-        out += _monitoring(stack)
+    out += metrics.platform_objects(stack)
     if platform["certificates"]["enabled"]:
         out += _cert_manager(stack)
     return out
@@ -763,10 +491,10 @@ def secret_objects(stack, variables, existing, random_bytes):
     """The platform's Secrets, from the inventory's secret variables (``variables``: without the ``arrkestra_``
     prefix). A password the inventory does not give is made once: ``existing`` (``{name: {key: value}}``, read
     back from the cluster) keeps it."""
-    platform, variables, existing = stack["platform"], dict(variables or {}), dict(existing or {})
+    variables, existing = dict(variables or {}), dict(existing or {})
 
     def secret(name, namespace, data):
-        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(name, namespace),
+        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": kube.platform_meta(name, namespace),
                 "stringData": dict((k, str(v)) for k, v in sorted(data.items()))}
     out = []
     for namespace, name in secret_names(stack):
@@ -778,7 +506,5 @@ def secret_objects(stack, variables, existing, random_bytes):
                 base64.urlsafe_b64encode(random_bytes(18)).decode().rstrip("=")
             out.append(secret(name, namespace, {"admin-user": "admin", "admin-password": password}))
         else:
-            data = dict(variables["vpn"]["credentials"])
-            data.update(VPN_SERVICE_PROVIDER=platform["vpn"]["provider"], VPN_TYPE=platform["vpn"]["type"])
-            out.append(secret(name, namespace, data))
+            out.append(secret(name, namespace, vpn.secret_data(stack, variables["vpn"])))
     return out

@@ -3,9 +3,9 @@
 """Checks of single inventory values, each raising :class:`InputError` with the variable, the bad value and
 what a right one looks like.
 
-The stack model (``_stack``, ``_platform``) and the wiring (``_links``) call them on every value they read, before
-any object is made or any app called; ``tests/integration/contract/test_bad_inputs.py`` is the table of what is
-checked. Pure functions, no I/O.
+The stack model (:mod:`model`, :mod:`platform` and the features) and the wiring (:mod:`links`) call them on every
+value they read, before any object is made or any app called; ``tests/integration/contract/test_bad_inputs.py`` is
+the table of what is checked. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 #: Kubernetes quantities (apimachinery resource.Quantity): a non-negative number with an SI or binary suffix.
 _QUANTITY_RE = re.compile(r"^(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<unit>[KMGTPE]i|[mkMGTPE]|[eE][0-9]+)?$")
@@ -145,6 +146,75 @@ def hostname(value, variable):
         return value
     _fail(variable, value, "not a DNS name; give lower-case labels of letters, digits and '-' joined by dots "
           "(like radarr.media.home.arpa), at most 253 characters")
+
+
+def is_subdomain(value):
+    """Whether ``value`` is a DNS-1123 subdomain (dot-separated labels, 253 characters in all)."""
+    return len(value) <= 253 and all(_LABEL_RE.match(p) for p in value.split("."))
+
+
+def subdomain(value, variable):
+    """A DNS-1123 subdomain: the name of most Kubernetes objects (StorageClass, Secret, claim)."""
+    if not isinstance(value, str) or not is_subdomain(value):
+        raise InputError("%s: %r is not a Kubernetes object name; give lower-case letters, digits, '-' and '.', "
+                         "starting and ending with a letter or digit" % (variable, value))
+    return value
+
+
+def label(key, value, variable):
+    """A Kubernetes label: an optional DNS prefix and '/', a name of 63 characters; a value of 63."""
+    name_re = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+    prefix, dummy, name = str(key).rpartition("/")
+    good = bool(name) and re.match(name_re, name) and (not prefix or is_subdomain(prefix)) and \
+        isinstance(value, (str, int, bool)) and re.match(name_re, str(value).lower() if isinstance(value, bool) else str(value))
+    if not good:
+        raise InputError("%s: %r: %r is not a node label; give key: value like kubernetes.io/arch: arm64 (names and "
+                         "values of at most 63 letters, digits, '-', '_' and '.')" % (variable, key, value))
+
+
+def absolute_path(value, variable):
+    """An absolute path of a node or a NAS, without '..'."""
+    if not isinstance(value, str) or not value.startswith("/") or "\n" in value or ".." in value.split("/"):
+        raise InputError("%s: %r is not an absolute path (like /srv/arrkestra/data)" % (variable, value))
+    return value
+
+
+def server(value, variable):
+    """A host the nodes reach: an IP address or a DNS name."""
+    try:
+        return address(value, variable)
+    except InputError:
+        return hostname(value, variable)
+
+
+def url(value, variable):
+    """An http(s) URL with a host."""
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        good = parts and parts.scheme in ("http", "https") and parts.hostname and (parts.port or 1)
+    except ValueError:
+        good = False
+    if not good:
+        raise InputError("%s: %r is not an http(s) URL with a host (like http://192.168.1.10:9091)" % (variable, value))
+    return value
+
+
+def timezone(value, variable):
+    """An IANA time zone (the apps' TZ); checked against the controller's zone database when it has one."""
+    try:
+        import zoneinfo
+        zones = zoneinfo.available_timezones()
+    except ImportError:   # pragma: no cover - Python 3.9+
+        zones = set()
+    if not isinstance(value, str) or (zones and value not in zones) or not re.match(r"^[A-Za-z0-9_+/-]+$", value):
+        raise InputError("%s: %r is not a time zone; give an IANA name like Europe/Paris or Etc/UTC%s"
+                         % (variable, value, closest(str(value), zones)))
+    return value
+
+
+def memory_mib(value, variable="a memory quantity"):
+    """Mebibytes of a Kubernetes memory quantity ("192Mi", "1Gi", "512M")."""
+    return quantity(value, variable, "memory") / 1048576.0
 
 
 def email(value, variable):

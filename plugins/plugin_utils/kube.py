@@ -1,0 +1,111 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers that make the pieces of Kubernetes objects every feature uses: labels, metadata, security contexts,
+Secret references, claims, and the platform's HelmCharts. Pure functions over plain dicts."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import catalog
+
+#: ``app.kubernetes.io/managed-by`` of everything the collection makes.
+MANAGED_BY = "arrkestra"
+
+
+def labels(app=None, component=None):
+    """The collection's labels, an app instance's when ``app`` is given, and its component (config, backup...)."""
+    out = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "arrkestra"}
+    if app:
+        out.update({"app.kubernetes.io/name": app["kind"], "app.kubernetes.io/instance": app["name"]})
+    if component:
+        out["app.kubernetes.io/component"] = component
+    return out
+
+
+def selector(app):
+    """The labels that select an app instance's pods."""
+    return {"app.kubernetes.io/instance": app["name"], "app.kubernetes.io/name": app["kind"]}
+
+
+def meta(name, namespace=None, app=None, component=None):
+    """``metadata`` of an object (no namespace for a cluster-wide one)."""
+    out = {"name": name}
+    if namespace:
+        out["namespace"] = namespace
+    out["labels"] = labels(app, component)
+    return out
+
+
+def security(stack):
+    """A container's securityContext: the stack's user, no privilege, nothing added."""
+    return {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "runAsNonRoot": True,
+            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False,
+            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def pod_security(stack):
+    """A pod's securityContext: the stack's user and group own its volumes."""
+    return {"runAsUser": stack["uid"], "runAsGroup": stack["gid"], "fsGroup": stack["gid"],
+            "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def secret_env(app, key, var):
+    """An env variable ``var`` read from ``key`` of the app's credentials Secret."""
+    return {"name": var, "valueFrom": {"secretKeyRef": {"name": app["secret"], "key": key}}}
+
+
+def data_volume(stack):
+    """The volume of the shared data tree (media, downloads, backups)."""
+    return {"name": "data", "persistentVolumeClaim": {"claimName": stack["data"].get("claim") or "arrkestra-data"}}
+
+
+def config_volume(app):
+    """The volume of an app's config claim."""
+    return {"name": "config", "persistentVolumeClaim": {"claimName": "%s-config" % app["name"]}}
+
+
+def storage_claim_spec(stack, size):
+    """A node-local volume claim of the config storage class (the cluster's default when it is empty)."""
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if stack["config_storage_class"]:
+        spec["storageClassName"] = stack["config_storage_class"]
+    return spec
+
+
+def resources(cpu, memory, cpu_limit, memory_limit):
+    """A container's requests and limits."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+
+
+def contains(outer, inner):
+    """Whether the network ``inner`` lies inside ``outer`` (CIDRs)."""
+    outer, inner = ipaddress.ip_network(outer, strict=False), ipaddress.ip_network(inner, strict=False)
+    return outer.version == inner.version and inner.subnet_of(outer)
+
+
+# -- the platform's objects ---------------------------------------------------------------
+def platform_meta(name, namespace=None):
+    """``metadata`` of a platform object."""
+    return meta(name, namespace, component="platform")
+
+
+def namespace(name, level="restricted"):
+    """A platform Namespace with its pod security level."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(
+        labels(component="platform"), **{"pod-security.kubernetes.io/enforce": level,
+                                         "kubernetes.io/metadata.name": name})}}
+
+
+def values(content):
+    """A chart's values, as helm-controller's ``valuesContent`` takes them."""
+    return json.dumps(content, sort_keys=True, indent=2) + "\n"
+
+
+def chart(name, target, content, namespace="kube-system"):
+    """A ``HelmChart`` of :data:`catalog.CHARTS` installing into ``target``."""
+    repo, chart_name, version = catalog.CHARTS[name]
+    return {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": platform_meta(name, namespace),
+            "spec": {"repo": repo, "chart": chart_name, "version": version, "targetNamespace": target,
+                     "createNamespace": False, "valuesContent": values(content)}}

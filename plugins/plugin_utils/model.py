@@ -1,0 +1,380 @@
+# Copyright: Arrkestra engineers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stack model: the apps of the inventory and the platform they run on, checked and computed once.
+
+:func:`build` turns the inventory's ``arrkestra_*`` variables into the model every phase reads: the apps phase
+makes its objects from it (:mod:`workloads`, :mod:`credentials`), the platform phase its own (:mod:`platform`),
+the wiring phase each app's URLs and Secret, the summary each hostname. Nothing else derives names or URLs.
+
+Pure functions, no I/O: errors are :class:`StackError` with the inventory variable to fix in the message.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import catalog, checks, links, network, platform
+
+NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+TAG_RE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+
+DEFAULTS = {
+    "namespace": "media",
+    "domain": "media.home.arpa",
+    "uid": 1000,
+    "gid": 1000,
+    "timezone": "Etc/UTC",
+    "config_storage_class": "local-path",
+    "config_storage_class_is_nfs": False,
+    "config_on_nfs_forced": False,
+    "config_size": "2Gi",
+    "data": {"type": "hostpath", "path": "/srv/arrkestra/data", "server": None, "export": None, "claim": None,
+             "size": "1Ti", "storage_class": ""},
+    "data_mount": "/data",
+    "ingress_class": "traefik",
+    "tls_secret": None,
+    "cluster_domain": "cluster.local",
+    "kubernetes_version": "1.33",
+    "recyclarr_schedule": "@daily",
+    # How the controller reaches the apps: through the Kubernetes API server's service proxy (only the kubeconfig is
+    # needed: no DNS, no trust in the cluster's CA) or "direct" at each app's hostname or controller_url.
+    "controller_access": "apiserver_proxy",
+    # Replacements for the images of the collection's own containers (a private registry, a mirror).
+    "images": {},
+}
+#: arrkestra_* variables that other phases read and the stack model does not.
+NOT_STACK_VARIABLES = ("kubeconfig", "kube_context", "reset_confirm", "reset_answer", "node_timeout")
+CONTROLLER_ACCESS = ("apiserver_proxy", "direct")
+
+
+#: The inventory describes a stack that cannot run; the message names the variable to fix (a bad value of one
+#: variable, from :mod:`checks`, or two that do not go together).
+StackError = checks.InputError
+
+#: The most a uid or gid may be in a pod's securityContext (Kubernetes validates runAsUser/runAsGroup so).
+MAX_ID = 2147483647
+#: An instance's hostname is <name>.<domain>: the domain leaves room for the longest name (40) and its dot.
+MAX_DOMAIN = 253 - 41
+DATA_TYPES = ("hostpath", "nfs", "pvc")
+
+
+def _settings(variables):
+    settings = copy.deepcopy(DEFAULTS)
+    known = set(DEFAULTS) | set(platform.DEFAULTS) | set(NOT_STACK_VARIABLES) | {"apps"}
+    for key, value in (variables or {}).items():
+        if key not in known:
+            raise StackError("arrkestra_%s is not a variable of the collection%s (known: %s)"
+                             % (key, checks.closest("arrkestra_" + key, ["arrkestra_" + k for k in known]),
+                                ", ".join("arrkestra_" + k for k in sorted(known))))
+        if key == "apps" or key in platform.DEFAULTS or key in NOT_STACK_VARIABLES or value is None:
+            continue
+        if key == "data":
+            settings["data"].update(checks.mapping(value, "arrkestra_data", DEFAULTS["data"]))
+        else:
+            settings[key] = value
+    check = checks
+    settings["namespace"] = check.dns_label(settings["namespace"], "arrkestra_namespace", what="namespace name")
+    settings["domain"] = check.hostname(settings["domain"], "arrkestra_domain")
+    if len(settings["domain"]) > MAX_DOMAIN:
+        raise StackError("arrkestra_domain: %d characters is too long; the apps' hostnames (<app>.<domain>) must "
+                         "fit in 253, so give at most %d" % (len(settings["domain"]), MAX_DOMAIN))
+    settings["cluster_domain"] = check.hostname(settings["cluster_domain"], "arrkestra_cluster_domain")
+    # Every pod runs as non-root (runAsNonRoot): uid 0 would not start.
+    settings["uid"] = check.integer(settings["uid"], "arrkestra_uid", 1, MAX_ID)
+    settings["gid"] = check.integer(settings["gid"], "arrkestra_gid", 1, MAX_ID)
+    settings["timezone"] = checks.timezone(settings["timezone"], "arrkestra_timezone")
+    for key in ("config_storage_class_is_nfs", "config_on_nfs_forced"):
+        settings[key] = check.boolean(settings[key], "arrkestra_" + key)
+    if settings["config_storage_class"] not in (None, ""):
+        checks.subdomain(settings["config_storage_class"], "arrkestra_config_storage_class")
+    check.quantity(settings["config_size"], "arrkestra_config_size", "storage")
+    settings["ingress_class"] = checks.subdomain(settings["ingress_class"], "arrkestra_ingress_class")
+    if settings["tls_secret"] is not None:
+        checks.subdomain(settings["tls_secret"], "arrkestra_tls_secret")
+    settings["kubernetes_version"] = check.text(
+        str(settings["kubernetes_version"]), "arrkestra_kubernetes_version", r"^v?1\.[0-9]+(\.[0-9]+)?$",
+        "not a Kubernetes version; give its minor version, like 1.33")
+    check.cron(settings["recyclarr_schedule"], "arrkestra_recyclarr_schedule")
+    data = settings["data"]
+    if data["type"] not in DATA_TYPES:
+        raise StackError("arrkestra_data.type must be hostpath, nfs or pvc, not %r" % data["type"])
+    if data["type"] == "nfs" and not (data.get("server") and data.get("export")):
+        raise StackError("arrkestra_data.type is nfs: give arrkestra_data.server (the NAS) and arrkestra_data.export")
+    if data["type"] == "pvc" and not data.get("claim"):
+        raise StackError("arrkestra_data.type is pvc: give arrkestra_data.claim, an existing PersistentVolumeClaim")
+    if data["type"] == "hostpath":
+        checks.absolute_path(data["path"], "arrkestra_data.path")
+    if data["type"] == "nfs":
+        checks.server(data["server"], "arrkestra_data.server")
+        checks.absolute_path(data["export"], "arrkestra_data.export")
+    if data["type"] == "pvc":
+        checks.subdomain(data["claim"], "arrkestra_data.claim")
+    check.quantity(data["size"], "arrkestra_data.size", "storage")
+    if data["storage_class"]:
+        checks.subdomain(data["storage_class"], "arrkestra_data.storage_class")
+    settings["data_mount"] = checks.absolute_path(settings["data_mount"], "arrkestra_data_mount")
+    if settings["data_mount"].rstrip("/") in ("", "/config", "/app", "/cache"):
+        raise StackError("arrkestra_data_mount %r would hide the apps' own folders; give a folder of its own, like "
+                         "/data" % settings["data_mount"])
+    is_nfs = settings["config_storage_class_is_nfs"] or "nfs" in str(settings["config_storage_class"]).lower()
+    if is_nfs and not settings["config_on_nfs_forced"]:
+        raise StackError(
+            "arrkestra_config_storage_class %r is an NFS class: the apps keep SQLite databases in their config "
+            "volume and SQLite on NFS corrupts them. Use a node-local class (local-path), or set "
+            "arrkestra_config_on_nfs_forced: true if you accept the risk." % settings["config_storage_class"])
+    if settings["controller_access"] not in CONTROLLER_ACCESS:
+        raise StackError("arrkestra_controller_access must be %s, not %r"
+                         % (" or ".join(CONTROLLER_ACCESS), settings["controller_access"]))
+    settings["images"] = images(settings["images"])
+    return settings
+
+
+def pinned(image):
+    tag = (image or "").rsplit("/", 1)[-1]
+    return bool(image) and bool(TAG_RE.match(image)) and (":" in tag or "@" in tag) and not tag.endswith(":latest")
+
+
+def images(given):
+    """``arrkestra_images`` over :data:`catalog.SUPPORT_IMAGES`: every name known, every image pinned."""
+    if not isinstance(given, dict):
+        raise StackError("arrkestra_images must be a mapping of name to image (names: %s)"
+                         % ", ".join(sorted(catalog.SUPPORT_IMAGES)))
+    out = dict(catalog.SUPPORT_IMAGES)
+    unknown = sorted(set(given) - set(out))
+    if unknown:
+        raise StackError("arrkestra_images: unknown name(s) %s (known: %s; the apps' images are "
+                         "arrkestra_apps.<name>.image)" % (", ".join(unknown), ", ".join(sorted(out))))
+    for name, image in given.items():
+        if not pinned(image):
+            raise StackError("arrkestra_images.%s %r must name a pinned tag or digest (never latest)" % (name, image))
+        out[name] = image
+    return out
+
+
+def _app(name, given, settings):
+    check, where = checks, "arrkestra_apps.%s" % name
+    given = dict(check.mapping(given, where, catalog.APP_OPTIONS))
+    if not NAME_RE.match(str(name)):
+        raise StackError("%s: an instance name must be lower-case letters, digits and '-', at most 40 characters, "
+                         "starting with a letter" % where)
+    kind = given.get("kind") or name
+    if kind not in catalog.CATALOG:
+        raise StackError("%s: no app %r in the catalog%s (give `kind` for an instance such as radarr-4k; apps: %s)"
+                         % (where, kind, check.closest(str(kind), catalog.CATALOG), ", ".join(sorted(catalog.CATALOG))))
+    entry = catalog.CATALOG[kind]
+    for key in ("external", "ingress"):
+        if given.get(key) is not None:
+            given[key] = check.boolean(given[key], "%s.%s" % (where, key))
+    external = bool(given.get("external") or entry.get("external_only"))
+    if external and not given.get("url"):
+        raise StackError("%s: %s is not deployed by the collection (external); give its `url` (as "
+                         "the apps reach it) and `controller_url` to wire it" % (where, kind))
+    for key in ("url", "controller_url"):
+        if given.get(key) is not None:
+            checks.url(given[key], "%s.%s" % (where, key))
+    image = given.get("image") or entry["image"]
+    if not external and not pinned(image):
+        raise StackError("%s.image %r must name a pinned tag or digest (never latest)" % (where, image))
+    port = check.port(given["port"], where + ".port") if given.get("port") is not None else (entry["port"] or 0)
+    if given.get("hostname") is not None:
+        check.hostname(given["hostname"], where + ".hostname")
+    resources = dict((key, _resources(given.get(key), entry[key], "%s.%s" % (where, key)))
+                     for key in ("requests", "limits"))
+    for resource in ("cpu", "memory"):
+        low, high = (check.quantity(resources[k][resource], "%s.%s.%s" % (where, k, resource),
+                                    resource) for k in ("requests", "limits"))
+        if low > high and high > 0:
+            raise StackError("%s.requests.%s %s is more than %s.limits.%s %s: a pod never gets more than its limit; "
+                             "lower the request or raise the limit"
+                             % (where, resource, resources["requests"][resource], where, resource,
+                                resources["limits"][resource]))
+    if given.get("config_size") is not None:
+        check.quantity(given["config_size"], where + ".config_size", "storage")
+    if given.get("schedule") is not None:
+        check.cron(given["schedule"], where + ".schedule")
+    for key, value in check.mapping(given.get("env"), where + ".env").items():
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(key)) or isinstance(value, (dict, list)):
+            raise StackError("%s.env: %r: %r is not an environment variable; give NAME: value (letters, digits and _ "
+                             "in the name, a plain value)" % (where, key, value))
+    for key, value in check.mapping(given.get("node_selector"), where + ".node_selector").items():
+        checks.label(key, value, where + ".node_selector")
+    check.mapping(given.get("wiring"), where + ".wiring")
+    namespace, domain = settings["namespace"], settings["domain"]
+    hostname = given.get("hostname") or ("%s.%s" % (name, domain))
+    app = {
+        "name": name, "kind": kind, "image": image, "port": port or None,
+        "url": given.get("url") or (("http://%s.%s.svc.%s:%d" % (name, namespace, settings["cluster_domain"], port))
+                                    if port else None),
+        "hostname": hostname if port else None,
+        "ingress": bool(given.get("ingress", entry.get("ingress", bool(port)))) and bool(port),
+        "secret": "%s-credentials" % name if entry["credentials"] else None,
+        "credentials": list(entry["credentials"]),
+        "probe": entry["probe"], "probe_any_status": entry.get("probe_any_status", False),
+        "requests": resources["requests"], "limits": resources["limits"],
+        "data": entry["data"], "config": entry.get("config", True), "config_dir": entry.get("config_dir", "/config"),
+        "config_size": given.get("config_size") or settings["config_size"],
+        "cronjob": entry.get("cronjob", False), "schedule": given.get("schedule") or settings["recyclarr_schedule"],
+        "env": dict(given.get("env") or {}), "env_key": entry.get("env_key"), "seed": entry.get("seed"),
+        # What the app reads from its Secret when it starts (env, or a file its seed writes on every start): a
+        # change restarts it. The rest (a login the wiring sets through the API) needs no restart.
+        "reads_at_start": list(entry.get("reads_at_start", ())),
+        "node_selector": dict(given.get("node_selector") or {}),
+        "wiring": dict(given.get("wiring") or {}),
+        "external": external,
+    }
+    if external:
+        app.update(ingress=False, config=False, data=False, hostname=None)
+    # What a person opens (the ingress), and how the controller calls the app's API: at the controller_url given,
+    # or through the API server's service proxy (the wiring phase puts the kubeconfig's server before proxy_path),
+    # or directly at the ingress hostname.
+    scheme = "https" if settings.get("tls_secret") else "http"
+    app["web_url"] = ("%s://%s" % (scheme, hostname)) if app["ingress"] else None
+    app["wired"] = bool(app["url"])
+    app["proxy_path"] = None
+    if given.get("controller_url") or external or not port:
+        app["controller_access"] = "direct"
+        app["controller_url"] = given.get("controller_url") or (app["url"] if external else None)
+    elif settings["controller_access"] == "apiserver_proxy":
+        app["controller_access"] = "apiserver_proxy"
+        app["proxy_path"] = "/api/v1/namespaces/%s/services/http:%s:%d/proxy" % (namespace, name, port)
+        app["controller_url"] = None
+    else:
+        app["controller_access"] = "direct"
+        app["controller_url"] = app["web_url"]
+        if not app["web_url"] and app["wired"] and entry.get("controller_calls", True):
+            raise StackError("arrkestra_apps.%s: with arrkestra_controller_access: direct the controller calls each "
+                             "app at its ingress hostname, and %s has no ingress: give it a controller_url, or use "
+                             "arrkestra_controller_access: apiserver_proxy" % (name, name))
+    return app
+
+
+def _resources(given, default, variable):
+    """``{cpu, memory}`` of an app's requests or limits: the catalog's, with what the inventory gives over them."""
+    out = dict(zip(("cpu", "memory"), default))
+    if isinstance(given, (list, tuple)) and len(given) == 2:
+        given = dict(zip(("cpu", "memory"), given))
+    out.update(checks.mapping(given, variable + " (cpu and memory)", ("cpu", "memory")))
+    return dict((k, str(v)) for k, v in out.items())
+
+
+def build(variables, nodes=None):
+    """The stack of the inventory: ``variables`` are the ``arrkestra_*`` variables without the prefix; ``nodes``
+    ``{name: address}`` of the cluster's hosts, when the inventory has them."""
+    variables = dict(variables or {})
+    settings = _settings(variables)
+    platform_settings = platform.settings(dict((k, v) for k, v in variables.items() if k in platform.DEFAULTS),
+                                          settings)
+    if platform_settings["certificates"]["enabled"] and not settings["tls_secret"]:
+        settings["tls_secret"] = "arrkestra-tls"     # the wildcard certificate the platform makes
+    given_apps = variables.get("apps")
+    if given_apps is None:
+        given_apps = dict((name, {}) for name in catalog.DEFAULT_STACK)
+    if isinstance(given_apps, list):
+        wrong = [a for a in given_apps if not isinstance(a, str) and not (isinstance(a, dict) and a.get("name"))]
+        if wrong:
+            raise StackError("arrkestra_apps: %r is not an app; give each as its name, or a mapping with a name"
+                             % (wrong[0],))
+        names = [a if isinstance(a, str) else a.get("name") for a in given_apps]
+        duplicates = sorted(set(n for n in names if names.count(n) > 1))
+        if duplicates:
+            raise StackError("arrkestra_apps names %s twice: each instance needs its own name" % ", ".join(duplicates))
+        given_apps = dict((a, {}) if isinstance(a, str) else (a["name"], dict((k, v) for k, v in a.items() if k != "name"))
+                          for a in given_apps)
+    if not isinstance(given_apps, dict):
+        raise StackError("arrkestra_apps: %r is not a mapping of instance name to options (like radarr: {})"
+                         % (given_apps,))
+    for name, given in given_apps.items():
+        checks.mapping(given, "arrkestra_apps.%s" % name)
+
+    def catalog_order(name):
+        kind = str((given_apps[name] or {}).get("kind") or name)
+        return (list(catalog.CATALOG).index(kind) if kind in catalog.CATALOG else len(catalog.CATALOG), name)
+
+    apps = []
+    for name in sorted(given_apps, key=catalog_order):
+        given = given_apps[name] or {}
+        if not checks.boolean(given.get("enabled", True), "arrkestra_apps.%s.enabled" % name):
+            continue
+        apps.append(_app(name, dict((k, v) for k, v in given.items() if k != "enabled"), settings))
+    hostnames = [a["hostname"] for a in apps if a["hostname"]]
+    clash = sorted(set(h for h in hostnames if hostnames.count(h) > 1))
+    if clash:
+        raise StackError("arrkestra_apps: two apps have the hostname %s" % ", ".join(clash))
+    data = dict(settings["data"])
+    mount = settings["data_mount"].rstrip("/")
+    _wiring_facts(apps, mount)
+    who_calls = network.callers(apps)
+    for app in apps:
+        app["callers"] = who_calls[app["name"]]     # the apps that call its API: its NetworkPolicy lets them in
+    model = {
+        "namespace": settings["namespace"], "domain": settings["domain"], "uid": int(settings["uid"]),
+        "gid": int(settings["gid"]), "timezone": settings["timezone"],
+        "config_storage_class": settings["config_storage_class"], "ingress_class": settings["ingress_class"],
+        "tls_secret": settings["tls_secret"], "kubernetes_version": str(settings["kubernetes_version"]),
+        "images": settings["images"],
+        "data": dict(data, mount=mount, media_root=mount + "/media", torrents_root=mount + "/torrents",
+                     usenet_root=mount + "/usenet"),
+        "apps": apps,
+        "platform": platform_settings,
+    }
+    platform.check(model, nodes)
+    return model
+
+
+def _wiring_facts(apps, mount):
+    """Each arr instance's 4K flag, root folder and download category, decided here once: the data layout, Recyclarr,
+    Seerr, Bazarr and the wiring phase all read them from the instance's ``wiring``."""
+    for app in apps:
+        unknown = sorted(set(app["wiring"]) - set(links.INSTANCE_OPTIONS))
+        if unknown:
+            raise StackError("arrkestra_apps.%s.wiring: unknown option(s) %s (known: %s)"
+                             % (app["name"], ", ".join(unknown), ", ".join(links.INSTANCE_OPTIONS)))
+        if app["kind"] not in links.ARR_KINDS:
+            continue
+        wiring = app["wiring"]
+        where = "arrkestra_apps.%s.wiring" % app["name"]
+        for key in ("is_4k", "default", "enabled"):
+            if wiring.get(key) is not None:
+                wiring[key] = checks.boolean(wiring[key], "%s.%s" % (where, key))
+        for key in ("category", "quality_profile"):
+            if wiring.get(key) is not None:
+                checks.text(wiring[key], "%s.%s" % (where, key))
+        if wiring.get("root_folder") is not None:
+            checks.absolute_path(wiring["root_folder"], where + ".root_folder")
+        wiring["is_4k"] = links.is_4k(app)
+        wiring["root_folder"] = links.root_folder(app, {"media_root": mount + "/media"}).rstrip("/")
+        wiring["category"] = links.category(app)
+        if not (wiring["root_folder"] + "/").startswith(mount + "/"):
+            raise StackError("arrkestra_apps.%s.wiring.root_folder %r is outside the data volume (mounted at %s): "
+                             "the app would not find it" % (app["name"], wiring["root_folder"], mount))
+    for key, what in (("root_folder", "media folder"), ("category", "download category")):
+        seen = {}
+        for app in apps:
+            value = app["wiring"].get(key)
+            if value is None or app["kind"] not in links.ARR_KINDS:
+                continue
+            if value in seen:
+                raise StackError("arrkestra_apps.%s.wiring.%s: %r is also %s's %s; two instances would file each other's "
+                                 "media - give each its own" % (app["name"], key, value, seen[value], what))
+            seen[value] = app["name"]
+
+
+def summary(stack):
+    """Where to open each app and how to read its login, a line or two per app."""
+    lines = []
+    for app in stack["apps"]:
+        if app["external"]:
+            where = "%s  (external, not deployed)" % app["controller_url"]
+        elif app["cronjob"]:
+            where = "(no web UI: a CronJob)"
+        else:
+            where = app["web_url"] or "(no web UI: in-cluster only, %s)" % app["url"]
+        lines.append("%-14s %s" % (app["name"], where))
+        if app["kind"] == "seerr":
+            lines.append("%-14s login: the Jellyfin user and password" % "")
+        elif app["secret"] and "password" in app["credentials"] and not app["external"]:
+            lines.append("%-14s login: kubectl -n %s get secret %s -o go-template="
+                         "'{{.data.username | base64decode}} {{.data.password | base64decode}}{{\"\\n\"}}'"
+                         % ("", stack["namespace"], app["secret"]))
+    return lines
