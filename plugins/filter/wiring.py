@@ -9,7 +9,7 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils import servarr
+from ansible_collections.arrkestra.homelab.plugins.module_utils import link_table, servarr
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import links as links_model
 
 
@@ -93,18 +93,55 @@ def wiring_secret(item, option, credentials):
     return wiring_resolve([{"_secrets": {option: reference}}], credentials)[0][option]
 
 
+def wiring_single(items, credentials, extra=None):
+    """The one item of a group that a links module takes as a single option (Jellyfin's wizard, Seerr's setup):
+    the first present item of ``items``, its secrets resolved (left out when ``credentials`` is None), without
+    ``state``, with ``extra`` over it; None when there is none. Holds secrets like :func:`wiring_resolve`."""
+    present = [i for i in items or () if i.get("state", "present") == "present"]
+    if not present:
+        return None
+    if credentials is None:     # its secrets are the module's own options, given apart
+        item = dict((k, v) for k, v in present[0].items() if k != "_secrets")
+    else:
+        item = wiring_resolve(present[:1], credentials)[0]
+    item.pop("state", None)
+    item.update(extra or {})
+    return item
+
+
+def wiring_runs(apps, calls):
+    """``[{module, apps}]``: the links module of each app kind, in the order of the link table, with the apps it
+    runs for (those with planned calls; every arr app and Prowlarr, whose login is set besides)."""
+    order = link_table.kinds()
+    runs = []
+    for app in sorted((a for a in apps or () if a["kind"] in order), key=lambda a: order.index(a["kind"])):
+        if app["name"] not in (calls or {}) and app["kind"] not in links_model.SERVARR_KINDS:
+            continue
+        module = link_table.module(app["kind"])
+        if not runs or runs[-1]["module"] != module:
+            runs.append({"module": module, "apps": []})
+        runs[-1]["apps"].append(app)
+    return runs
+
+
 def wiring_items(apps, calls, group):
     """``[[app, item], ...]``: the items of ``group`` planned for each of ``apps``, for a loop."""
     return [[app, item] for app in apps or () for item in ((calls or {}).get(app["name"]) or {}).get(group) or ()]
 
 
-def wiring_credentials(secret_reads, given=None):
-    """``{app: {key: value}}`` from the registered results of a ``k8s_info`` loop over the apps' Secrets.
-
-    Each result carries the app as its loop variable (``item``, or the task's ``loop_var``); ``given``
-    (``wiring_credentials`` from the inventory) wins over what the Secrets hold.
+def wiring_credentials(secret_reads, given=None, apps=None):
+    """``{app: {key: value}}`` from what ``k8s_info`` read of the apps' Secrets: the results of a loop over the
+    apps (each result carries the app as its loop variable, ``item`` or the task's ``loop_var``), or one read of
+    the Secrets of the namespace, each found by the name ``apps`` give it. ``given`` (``wiring_credentials`` from
+    the inventory) wins over what the Secrets hold.
     """
     found = {}
+    by_secret = dict((a["secret"], a["name"]) for a in apps or () if a.get("secret"))
+    for secret in (secret_reads or {}).get("resources") or ():
+        name = by_secret.get((secret.get("metadata") or {}).get("name"))
+        if name:
+            found[name] = dict((key, base64.b64decode(value).decode("utf-8"))
+                               for key, value in (secret.get("data") or {}).items())
     for read in (secret_reads or {}).get("results", ()):
         if read.get("skipped"):
             continue
@@ -182,6 +219,8 @@ class FilterModule:
             "wiring_credentials": wiring_credentials,
             "wiring_secret": wiring_secret,
             "wiring_items": wiring_items,
+            "wiring_single": wiring_single,
+            "wiring_runs": wiring_runs,
             "wiring_kube_access": wiring_kube_access,
             "wiring_proxied": wiring_proxied,
         }

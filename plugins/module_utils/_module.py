@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from . import link_table
 from ._http import HTTPX_IMPORT_ERROR, ApiError, HttpClient
+from ._reconcile import reconcile_groups
 
 # Options documented by the doc fragment arrkestra.homelab.connection.
 CONNECTION_SPEC = {
@@ -62,3 +66,44 @@ def run(module, body):
         body()
     except ApiError as exc:
         module.fail_json(msg=str(exc), **exc.to_result())
+
+
+def run_reconciler(module, open_session, make):
+    """The whole run of a resource module: ``open_session(module)`` (an object with ``close()``: the app's client
+    and what it signed in with), ``make(session).reconcile()``, the session closed, the result given back to
+    Ansible; an :class:`ApiError` ends the run in the app's own words (:func:`run`)."""
+    def body():
+        session = open_session(module)
+        try:
+            result = make(session).reconcile()
+        finally:
+            session.close()
+        module.exit_json(**result)
+    run(module, body)
+
+
+def link_groups(module, session, module_name, reconcilers):
+    """``[(option, make(params), header)]`` of a links module, in the order of the link table: ``reconcilers`` are
+    ``{option: (reconciler class or factory (module, session, params), header(params))}``."""
+    return [(name, functools.partial(reconcilers[name][0], module, session), reconcilers[name][1])
+            for name in link_table.groups(module_name=module_name)]
+
+
+def run_links_module(module, open_session, groups, skip=None, finish=None):
+    """The whole run of a links module: every list of items of one app in one session, each collection read once.
+    ``groups(session)`` gives ``[(option, make(params), header)]`` in the order the lists are made; ``skip`` as
+    :func:`reconcile_groups` takes it; ``finish(result)`` adds what the module returns besides. The result adds
+    the requests the run sent and how many wrote."""
+    def body():
+        session = open_session(module)
+        try:
+            result = reconcile_groups(module, groups(session), skip)
+            if finish is not None:
+                finish(result)
+        finally:
+            session.close()
+        client = getattr(session, "client", session)
+        result["requests"] = len(client.requests)
+        result["writes"] = client.write_count
+        module.exit_json(**result)
+    run(module, body)

@@ -106,7 +106,9 @@ class Reconciler:
     - ``present_view(resource)`` - the resource as shown in the result and the
       diff, secrets hidden (default: ``redact(resource, self.secret_keys)``).
 
-    ``run()`` ties them together and exits the module.
+    ``reconcile()`` ties them together and returns the result; ``params`` are the
+    options of the resource (the module's, or one item of a list the module
+    was given), ``module`` gives check and diff modes and warnings.
     """
 
     #: key of the result that holds the resource (e.g. "download_client")
@@ -114,9 +116,9 @@ class Reconciler:
     #: names of dict entries that are secrets anywhere in the resource
     secret_keys = ()
 
-    def __init__(self, module):
+    def __init__(self, module, params=None):
         self.module = module
-        self.params = module.params
+        self.params = module.params if params is None else params
         self.result = {"changed": False}
 
     # hooks ---------------------------------------------------------------
@@ -172,7 +174,9 @@ class Reconciler:
         """``present_view`` of a copy of ``resource``, or {} for no resource."""
         return self.present_view(copy.deepcopy(resource)) if resource is not None else {}
 
-    def run(self):
+    def reconcile(self):
+        """Decide, carry out (unless in check mode), and return the result: ``changed``, ``changes``, the
+        resource under :attr:`result_key` and, in diff mode, ``diff``."""
         plan = self.plan()
         # Views are taken before any write: a write may change the objects in place.
         diff = {"before": self.view(plan.before), "after": self.view(plan.after)}
@@ -184,36 +188,11 @@ class Reconciler:
         self.result[self.result_key] = self.view(after)
         if self.module._diff:
             self.result["diff"] = diff
-        self.module.exit_json(**self.result)
+        return self.result
 
 
-class ItemModule:
-    """Stands in for the AnsibleModule while one item of a list is reconciled.
-
-    Lets a module manage many resources of one app in one run (one HTTP
-    session, each collection read once) with the very reconcilers the
-    single-resource modules use: they see the item's options as ``params``
-    and the module's check and diff modes; their result is kept instead of
-    ending the run.
-    """
-
-    def __init__(self, module, params):
-        self._module = module
-        self.params = params
-        self.check_mode = module.check_mode
-        self._diff = module._diff
-        self.no_log_values = module.no_log_values
-        self.result = None
-
-    def warn(self, warning):
-        self._module.warn(warning)
-
-    def exit_json(self, **result):
-        self.result = result
-
-
-def reconcile_items(module, items, make, header):
-    """Reconcile each item with ``make(item_module)``, in order; return the combined result.
+def reconcile_items(items, make, header, diff_mode=False):
+    """Reconcile each item with ``make(params).reconcile()``, in order; return the combined result.
 
     ``items`` are option dicts as the module validated them; ``header(item)``
     names an item in the diff. The result has ``changed``, ``results`` (one
@@ -222,14 +201,33 @@ def reconcile_items(module, items, make, header):
     """
     results, diffs = [], []
     for params in items:
-        item = ItemModule(module, params)
-        make(item).run()
-        result = item.result
+        result = make(params).reconcile()
         diff = result.pop("diff", None)
         if diff is not None and result.get("changed"):
             diffs.append(dict(diff, before_header=header(params), after_header=header(params)))
         results.append(result)
     combined = {"changed": any(r.get("changed") for r in results), "results": results}
-    if module._diff:
+    if diff_mode:
         combined["diff"] = diffs
     return combined
+
+
+def reconcile_groups(module, groups, skip=None):
+    """Every list of items of a links module, in the order of ``groups``: ``(option, make(params), header)``;
+    one result with ``changed``, a list of results per option and, in diff mode, one ``diff`` list. ``skip(name,
+    result)`` may say that a list cannot be read yet (in check mode, before a setup it needs): its result is
+    empty."""
+    result, diffs = {"changed": False}, []
+    for name, make, header in groups:
+        given = module.params.get(name)
+        one = isinstance(given, dict)       # an option of one item (Jellyfin's wizard, Seerr's setup)
+        if skip is not None and skip(name, result):
+            result[name] = None if one else []
+            continue
+        done = reconcile_items([given] if one else (given or []), make, header, module._diff)
+        result[name] = (done["results"] or [None])[0] if one else done["results"]
+        result["changed"] = result["changed"] or done["changed"]
+        diffs.extend(done.get("diff", ()))
+    if module._diff:
+        result["diff"] = diffs
+    return result

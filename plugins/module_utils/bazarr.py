@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ._module import client_from_module, new_module, require_api_key, run
+from ._module import client_from_module, link_groups, new_module, require_api_key, run_links_module, run_reconciler
 from ._reconcile import HIDDEN, MASK, Reconciler
 
 KINDS = {"radarr": ("Radarr", 7878), "sonarr": ("Sonarr", 8989)}
@@ -16,20 +16,40 @@ def bazarr_module(argument_spec):
     return module
 
 
+class BazarrSession:
+    """The client of one run, and Bazarr's settings, read once (again after a write)."""
+
+    def __init__(self, module, client=None):
+        self.client = client or client_from_module(module, "Bazarr", headers={"X-API-KEY": module.params["api_key"]})
+        self._settings = None
+
+    def settings(self):
+        if self._settings is None:
+            self._settings = self.client.get("/api/system/settings") or {}
+        return self._settings
+
+    def save(self, form):
+        self._settings = None
+        self.client.request("POST", "/api/system/settings", data=form)
+
+    def close(self):
+        self.client.close()
+
+
 class ConnectionReconciler(Reconciler):
     """The Radarr or Sonarr section of Bazarr's settings, and its ``use_<kind>`` switch."""
 
     result_key = "connection"
     secret_keys = ("api_key",)
 
-    def __init__(self, module, client):
-        super().__init__(module)
-        self.client = client
-        self.kind = module.params["kind"]
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
+        self.session = session
+        self.kind = self.params["kind"]
         self.settings = None
 
     def fetch(self):
-        self.settings = self.client.get("/api/system/settings") or {}
+        self.settings = self.session.settings()
         section = self.settings.get(self.kind) or {}
         return {"enabled": bool((self.settings.get("general") or {}).get("use_" + self.kind)),
                 "host": section.get("ip"), "port": int(section.get("port") or 0),
@@ -79,7 +99,7 @@ class ConnectionReconciler(Reconciler):
             if self.params.get("app_api_key") and (wanted["api_key"] != current.get("api_key")
                                                    or self.params["update_secrets"]):
                 form[prefix + "apikey"] = wanted["api_key"]
-        self.client.request("POST", "/api/system/settings", data=form)
+        self.session.save(form)
         return wanted
 
     def create(self, wanted):  # pragma: no cover - the sections always exist
@@ -90,7 +110,27 @@ class ConnectionReconciler(Reconciler):
 
 
 def run_connection(module):
-    def body():
-        with client_from_module(module, "Bazarr", headers={"X-API-KEY": module.params["api_key"]}) as client:
-            ConnectionReconciler(module, client).run()
-    run(module, body)
+    run_reconciler(module, BazarrSession, lambda session: ConnectionReconciler(module, session))
+
+
+def connection_spec():
+    return {
+        "kind": {"type": "str", "required": True, "choices": ["radarr", "sonarr"]},
+        "host": {"type": "str"},
+        "port": {"type": "int"},
+        "base_url": {"type": "str"},
+        "use_ssl": {"type": "bool"},
+        "app_api_key": {"type": "str", "no_log": True},
+        "update_secrets": {"type": "bool", "default": False},
+        "enabled": {"type": "bool", "default": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
+
+
+LINK_RECONCILERS = {"connections": (ConnectionReconciler, lambda p: "%s connection" % p["kind"])}
+
+
+def run_links(module):
+    """Bazarr's Radarr and Sonarr connections in one session, its settings read once."""
+    run_links_module(module, BazarrSession,
+                     lambda session: link_groups(module, session, "bazarr_links", LINK_RECONCILERS))

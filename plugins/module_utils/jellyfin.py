@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ._http import ApiError
-from ._module import client_from_module, new_module, run
+from ._module import client_from_module, link_groups, new_module, run_links_module, run_reconciler
 from ._reconcile import Reconciler, differences, find_by_name
 
 CLIENT_HEADER = 'MediaBrowser Client="Arrkestra", Device="Ansible", DeviceId="arrkestra-ansible", Version="1"'
@@ -36,9 +36,21 @@ class JellyfinSession:
     def __init__(self, module, client=None):
         self.module = module
         self.client = client or client_from_module(module, "Jellyfin", headers=_auth_headers(CLIENT_HEADER))
+        self.token = None
+        self._folders = None
 
     def authorise(self, token):
+        self.token = token
         self.client.headers.update(_auth_headers('%s, Token="%s"' % (CLIENT_HEADER, token)))
+
+    def folders(self):
+        """The libraries (virtual folders), read once per run (again after a write)."""
+        if self._folders is None:
+            self._folders = self.client.get("/Library/VirtualFolders") or []
+        return self._folders
+
+    def forget_folders(self):
+        self._folders = None
 
     def public_info(self):
         info = self.client.get("/System/Info/Public")
@@ -49,6 +61,9 @@ class JellyfinSession:
         return info
 
     def sign_in(self, username=None, password=None):
+        """Signs in once per run: with the admin user, or with the API key when no user is given."""
+        if self.token and username is None:
+            return
         p = self.module.params
         username = username or p.get("admin_user")
         password = p.get("admin_password") if password is None else password
@@ -70,13 +85,7 @@ class JellyfinSession:
 
 
 def _session_run(module, make):
-    def body():
-        session = JellyfinSession(module)
-        try:
-            make(module, session).run()
-        finally:
-            session.close()
-    run(module, body)
+    run_reconciler(module, JellyfinSession, lambda session: make(module, session))
 
 
 # -- the first-run wizard ------------------------------------------------------------
@@ -85,8 +94,8 @@ class StartupReconciler(Reconciler):
 
     result_key = "startup"
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
 
     def fetch(self):
@@ -116,7 +125,7 @@ class StartupReconciler(Reconciler):
         client.post("/Startup/RemoteAccess", {"EnableRemoteAccess": p["enable_remote_access"],
                                               "EnableAutomaticPortMapping": False})
         client.post("/Startup/Complete")
-        self.session.sign_in()          # proves the admin user works
+        self.session.sign_in(p["admin_user"], p["admin_password"])          # proves the admin user works
         return wanted
 
     def create(self, wanted):  # pragma: no cover - the wizard state always exists
@@ -136,10 +145,10 @@ class ApiKeyReconciler(Reconciler):
 
     result_key = "key"
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
-        self.name = module.params["name"]
+        self.name = self.params["name"]
 
     def _keys(self):
         return [k for k in (self.session.client.get("/Auth/Keys") or {}).get("Items", [])
@@ -164,6 +173,7 @@ class ApiKeyReconciler(Reconciler):
     def fetch(self):
         self._read = None
         if not self._known_key_works():
+            self.session.token = None       # the key given is not Jellyfin's (any more): sign in
             self.session.sign_in()
         keys = self._read if self._read is not None else self._keys()
         if not keys:
@@ -209,14 +219,14 @@ class LibraryReconciler(Reconciler):
 
     result_key = "library"
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
-        self.name = module.params["name"]
+        self.name = self.params["name"]
 
     def fetch(self):
         self.session.sign_in()
-        found = find_by_name(self.session.client.get("/Library/VirtualFolders") or [], self.name, key="Name")
+        found = find_by_name(self.session.folders(), self.name, key="Name")
         if found is None:
             return None
         self._id = found.get("ItemId")
@@ -256,6 +266,7 @@ class LibraryReconciler(Reconciler):
         raise exc
 
     def create(self, wanted):
+        self.session.forget_folders()
         params = [("name", self.name), ("collectionType", wanted["collection_type"]), ("refreshLibrary", "false")]
         params += [("paths", path) for path in wanted["paths"]]
         try:
@@ -266,6 +277,7 @@ class LibraryReconciler(Reconciler):
 
     def update(self, current, wanted):
         client = self.session.client
+        self.session.forget_folders()
         for path in wanted["paths"]:
             if path not in current["paths"]:
                 try:
@@ -290,8 +302,67 @@ class LibraryReconciler(Reconciler):
         return wanted
 
     def remove(self, current):
+        self.session.forget_folders()
         self.session.client.delete("/Library/VirtualFolders", params={"name": current["name"], "refreshLibrary": "false"})
 
 
 def run_library(module):
     _session_run(module, LibraryReconciler)
+
+
+# -- the modules' options, and jellyfin_links ------------------------------------------------
+def startup_spec():
+    return {
+        "server_name": {"type": "str", "default": "Jellyfin"},
+        "ui_culture": {"type": "str", "default": "en-US"},
+        "metadata_language": {"type": "str", "default": "en"},
+        "metadata_country": {"type": "str", "default": "US"},
+        "enable_remote_access": {"type": "bool", "default": True},
+    }
+
+
+def api_key_spec():
+    return {
+        "name": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
+
+
+def library_spec():
+    return {
+        "name": {"type": "str", "required": True},
+        "collection_type": {"type": "str", "choices": list(COLLECTION_TYPES)},
+        "paths": {"type": "list", "elements": "str"},
+        "options": {"type": "dict"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
+
+
+def _with_login(make):
+    """A reconciler factory whose item also carries the module's sign-in options (the admin user, the known key)."""
+    def factory(module, session, params):
+        p = module.params
+        return make(module, session, dict(params, admin_user=p.get("admin_user"), admin_password=p.get("admin_password"),
+                                          api_key=p.get("api_key")))
+    return factory
+
+
+LINK_RECONCILERS = {
+    "startup": (_with_login(StartupReconciler), lambda p: "first-run wizard"),
+    "api_keys": (_with_login(ApiKeyReconciler), lambda p: "API key %s" % p["name"]),
+    "libraries": (LibraryReconciler, lambda p: "library %s" % p["name"]),
+}
+
+
+def run_links(module):
+    """The wizard, the API keys, then the libraries, in one session: one sign-in at most, each collection read once.
+    In check mode, a server whose wizard is still to run has no admin to sign in with: the rest waits for the run."""
+    def skip(name, result):
+        return name != "startup" and module.check_mode and bool((result.get("startup") or {}).get("changed"))
+
+    def finish(result):
+        made = [r["api_key"] for r in result.get("api_keys") or () if r.get("api_key")]
+        if made:
+            result["api_key"] = made[0]
+    run_links_module(module, JellyfinSession,
+                     lambda session: link_groups(module, session, "jellyfin_links", LINK_RECONCILERS), skip, finish)

@@ -9,7 +9,7 @@ import json
 import os
 
 from ._http import ApiError
-from ._module import client_from_module, new_module, run
+from ._module import client_from_module, link_groups, new_module, run_links_module, run_reconciler
 from ._reconcile import Reconciler, differences, redact
 
 #: Preferences qBittorrent accepts but never returns, so that no run could tell whether they differ.
@@ -38,6 +38,7 @@ class QBittorrentSession:
     def __init__(self, module, client=None):
         url = module.params["url"].rstrip("/")
         self.client = client or client_from_module(module, "qBittorrent", headers={"Referer": url, "Origin": url})
+        self._categories = None
         self.username = module.params["username"]
         self.cache = _session_file(module.params.get("session_cache"), url, self.username, module.params["password"])
         if not self._resume():
@@ -91,12 +92,16 @@ class QBittorrentSession:
                                 "WebUI\\Password_PBKDF2 in qBittorrent.conf; the apps phase sets them).")
 
     def categories(self):
-        return self.client.get("/api/v2/torrents/categories") or {}
+        """The categories, read once per run (again after a write)."""
+        if self._categories is None:
+            self._categories = self.client.get("/api/v2/torrents/categories") or {}
+        return self._categories
 
     def preferences(self):
         return self.client.get("/api/v2/app/preferences") or {}
 
     def post_form(self, path, data):
+        self._categories = None
         return self.client.request("POST", path, data=data).body
 
     def close(self):
@@ -121,10 +126,10 @@ class CategoryReconciler(Reconciler):
 
     result_key = "category"
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
-        self.name = module.params["name"]
+        self.name = self.params["name"]
 
     def fetch(self):
         found = self.session.categories().get(self.name)
@@ -156,10 +161,10 @@ class PreferencesReconciler(Reconciler):
     result_key = "preferences"
     secret_keys = SECRET_PREFERENCES
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
-        self.wanted = module.params["preferences"]
+        self.wanted = self.params["preferences"]
         self._all = None
 
     def fetch(self):
@@ -200,10 +205,22 @@ class PreferencesReconciler(Reconciler):
 
 
 def run_with_session(module, make):
-    def body():
-        session = QBittorrentSession(module)
-        try:
-            make(module, session).run()
-        finally:
-            session.close()
-    run(module, body)
+    run_reconciler(module, QBittorrentSession, lambda session: make(module, session))
+
+
+# -- qbittorrent_category and qbittorrent_links -------------------------------------------
+def category_spec():
+    return {
+        "name": {"type": "str", "required": True},
+        "save_path": {"type": "str"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
+
+
+LINK_RECONCILERS = {"categories": (CategoryReconciler, lambda p: "category %s" % p["name"])}
+
+
+def run_links(module):
+    """Every category in one session, the categories read once."""
+    run_links_module(module, QBittorrentSession,
+                     lambda session: link_groups(module, session, "qbittorrent_links", LINK_RECONCILERS))

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ._http import ApiError
-from ._module import client_from_module, new_module, require_api_key, run
+from ._module import client_from_module, link_groups, new_module, require_api_key, run_links_module, run_reconciler
 from ._reconcile import Reconciler
 
 PRIORITIES = {"default": -100, "paused": -2, "low": -1, "normal": 0, "high": 1, "force": 2}
@@ -26,8 +26,11 @@ class SabnzbdSession:
     def __init__(self, module, client=None):
         self.client = client or client_from_module(module, "SABnzbd")
         self.api_key = module.params["api_key"]
+        self._categories = None
 
     def call(self, mode, **args):
+        if mode != "get_config":
+            self._categories = None     # a write: read them again
         params = dict(args, mode=mode, output="json", apikey=self.api_key)
         resp = self.client.request("GET", "/api", params=params, expect=(403,))
         if resp.status == 403:
@@ -61,7 +64,10 @@ class SabnzbdSession:
         raise ApiError("SABnzbd refused mode=%s (403): %s" % (mode, text or "no reason given"), hint=hint, status=403)
 
     def categories(self):
-        return self.call("get_config", section="categories").get("config", {}).get("categories", [])
+        """The categories, read once per run (again after a write)."""
+        if self._categories is None:
+            self._categories = self.call("get_config", section="categories").get("config", {}).get("categories", [])
+        return self._categories
 
     def close(self):
         self.client.close()
@@ -72,10 +78,10 @@ class CategoryReconciler(Reconciler):
 
     result_key = "category"
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
-        self.name = module.params["name"].strip().lower()
+        self.name = self.params["name"].strip().lower()
 
     def fetch(self):
         found = next((c for c in self.session.categories() if str(c.get("name", "")).lower() == self.name), None)
@@ -112,15 +118,34 @@ class CategoryReconciler(Reconciler):
         self.session.call("del_config", section="categories", keyword=self.name)
 
 
-def run_category(module):
-    if module.params["name"].strip() == "*":
+def check_category_name(module, name):
+    if name.strip() == "*":
         module.fail_json(msg="The category '*' is SABnzbd's default; it cannot be managed by name. "
                              "Give the categories of the apps instead (radarr, sonarr, ...).")
 
-    def body():
-        session = SabnzbdSession(module)
-        try:
-            CategoryReconciler(module, session).run()
-        finally:
-            session.close()
-    run(module, body)
+
+def run_category(module):
+    check_category_name(module, module.params["name"])
+    run_reconciler(module, SabnzbdSession, lambda session: CategoryReconciler(module, session))
+
+
+def category_spec():
+    return {
+        "name": {"type": "str", "required": True},
+        "dir": {"type": "str"},
+        "priority": {"type": "str", "choices": list(PRIORITIES)},
+        "pp": {"type": "str", "choices": list(POST_PROCESSING)},
+        "script": {"type": "str"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
+
+
+LINK_RECONCILERS = {"categories": (CategoryReconciler, lambda p: "category %s" % p["name"])}
+
+
+def run_links(module):
+    """Every category in one session, the categories read once."""
+    for item in module.params["categories"]:
+        check_category_name(module, item["name"])
+    run_links_module(module, SabnzbdSession,
+                     lambda session: link_groups(module, session, "sabnzbd_links", LINK_RECONCILERS))

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ._http import ApiError
-from ._module import client_from_module, new_module, require_api_key, run
+from ._module import client_from_module, link_groups, new_module, require_api_key, run_links_module, run_reconciler
 from ._reconcile import Reconciler, find_by_name
 
 JELLYFIN = 2   # Seerr's serverType for Jellyfin
@@ -23,15 +23,38 @@ def seerr_client(module):
     return client_from_module(module, "Seerr", api_root="/api/v1", headers=headers)
 
 
+class SeerrSession:
+    """The client of one run (its cookie keeps a sign-in), and Seerr's services, read once per kind."""
+
+    def __init__(self, module, client=None):
+        self.client = client or seerr_client(module)
+        self._services = {}
+
+    def use_key(self, api_key):
+        self.client.headers["X-Api-Key"] = api_key
+
+    def services(self, kind):
+        if kind not in self._services:
+            self._services[kind] = self.client.get("/settings/%s" % kind) or []
+        return self._services[kind]
+
+    def forget(self, kind):
+        self._services.pop(kind, None)
+
+    def close(self):
+        self.client.close()
+
+
 # -- setup -------------------------------------------------------------------------------
 class SetupReconciler(Reconciler):
     """Initialisation with Jellyfin (once) and the libraries Seerr scans (checked every run)."""
 
     result_key = "setup"
 
-    def __init__(self, module, client):
-        super().__init__(module)
-        self.client = client
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
+        self.session = session
+        self.client = session.client
         self.signed_in = False
 
     def _sign_in(self, with_server):
@@ -109,7 +132,7 @@ class SetupReconciler(Reconciler):
     def remove(self, current):  # pragma: no cover - no state: absent
         return None
 
-    def run(self):
+    def reconcile(self):
         plan = self.plan()
         after = self.apply(plan) or plan.after
         self.result.update(changed=plan.changed, changes=plan.changes, setup=after)
@@ -120,14 +143,13 @@ class SetupReconciler(Reconciler):
                 self.client.get("/settings/main") or {}).get("apiKey")
         elif self.params.get("api_key"):
             self.result["api_key"] = self.params["api_key"]
-        self.module.exit_json(**self.result)
+        if self.result.get("api_key") and not self.params.get("api_key"):
+            self.session.use_key(self.result["api_key"])     # what follows in the session calls with Seerr's key
+        return self.result
 
 
 def run_setup(module):
-    def body():
-        with seerr_client(module) as client:
-            SetupReconciler(module, client).run()
-    run(module, body)
+    run_reconciler(module, SeerrSession, lambda session: SetupReconciler(module, session))
 
 
 # -- services ------------------------------------------------------------------------------
@@ -137,14 +159,15 @@ class ServiceReconciler(Reconciler):
     result_key = "service"
     secret_keys = ("apiKey",)
 
-    def __init__(self, module, client):
-        super().__init__(module)
-        self.client = client
-        self.kind = module.params["kind"]
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
+        self.session = session
+        self.client = session.client
+        self.kind = self.params["kind"]
         self.title = self.kind.title()
 
     def fetch(self):
-        services = self.client.get("/settings/%s" % self.kind) or []
+        services = self.session.services(self.kind)
         p = self.params
         found = find_by_name(services, p["name"])
         if found is None and p.get("hostname"):
@@ -223,23 +246,83 @@ class ServiceReconciler(Reconciler):
         return dict((k, v) for k, v in wanted.items() if k != "id")   # read-only in Seerr's API
 
     def create(self, wanted):
+        self.session.forget(self.kind)
         return self.client.post("/settings/%s" % self.kind, self._body(wanted))
 
     def update(self, current, wanted):
+        self.session.forget(self.kind)
         return self.client.put("/settings/%s/%s" % (self.kind, current["id"]), self._body(wanted))
 
     def remove(self, current):
+        self.session.forget(self.kind)
         self.client.delete("/settings/%s/%s" % (self.kind, current["id"]))
 
 
 def run_service(module):
     require_api_key(module, "Settings > General > API Key, or the api_key seerr_setup returns")
-
-    def body():
-        with seerr_client(module) as client:
-            ServiceReconciler(module, client).run()
-    run(module, body)
+    run_reconciler(module, SeerrSession, lambda session: ServiceReconciler(module, session))
 
 
 def setup_module(argument_spec):
     return new_module(argument_spec)
+
+
+# -- the modules' options, and seerr_links ---------------------------------------------------
+def setup_spec():
+    return {
+        "jellyfin_hostname": {"type": "str", "required": True},
+        "jellyfin_port": {"type": "int", "default": 8096},
+        "jellyfin_use_ssl": {"type": "bool", "default": False},
+        "jellyfin_url_base": {"type": "str", "default": ""},
+        "jellyfin_username": {"type": "str", "required": True},
+        "jellyfin_password": {"type": "str", "required": True, "no_log": True},
+        "email": {"type": "str", "required": True},
+        "libraries": {"type": "list", "elements": "str", "default": []},
+    }
+
+
+def service_spec():
+    return {
+        "kind": {"type": "str", "required": True, "choices": ["radarr", "sonarr"]},
+        "name": {"type": "str", "required": True},
+        "hostname": {"type": "str"},
+        "port": {"type": "int"},
+        "use_ssl": {"type": "bool"},
+        "base_url": {"type": "str"},
+        "app_api_key": {"type": "str", "no_log": True},
+        "quality_profile": {"type": "str"},
+        "root_folder": {"type": "str"},
+        "is_4k": {"type": "bool"},
+        "is_default": {"type": "bool"},
+        "minimum_availability": {"type": "str", "choices": ["announced", "inCinemas", "released"]},
+        "enable_season_folders": {"type": "bool"},
+        "sync_enabled": {"type": "bool"},
+        "prevent_search": {"type": "bool"},
+        "external_url": {"type": "str"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
+
+
+def _setup_with_key(module, session, params):
+    """The setup, with the key the module knows."""
+    return SetupReconciler(module, session, dict(params, api_key=module.params.get("api_key")))
+
+
+LINK_RECONCILERS = {
+    "setup": (_setup_with_key, lambda p: "set up with Jellyfin"),
+    "services": (ServiceReconciler, lambda p: "%s %s" % (p["kind"], p["name"])),
+}
+
+
+def run_links(module):
+    """The setup with Jellyfin, then the Radarr and Sonarr servers, in one session, each read once. Without
+    Seerr's key (given or made by the setup), the servers wait: in check mode before the setup."""
+    def skip(name, result):
+        return name == "services" and not module.params.get("api_key") and not (result.get("setup") or {}).get("api_key")
+
+    def finish(result):
+        key = (result.get("setup") or {}).get("api_key")
+        if key:
+            result["api_key"] = key
+    run_links_module(module, SeerrSession,
+                     lambda session: link_groups(module, session, "seerr_links", LINK_RECONCILERS), skip, finish)

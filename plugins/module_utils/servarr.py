@@ -25,9 +25,10 @@ import copy
 import functools
 import re
 
+from . import link_table
 from ._http import ApiError, default_error_parser
-from ._module import client_from_module, new_module, require_api_key, run
-from ._reconcile import HIDDEN, MASK, Plan, Reconciler, find_by_name, reconcile_items
+from ._module import client_from_module, new_module, require_api_key, run, run_links_module, run_reconciler
+from ._reconcile import HIDDEN, MASK, Plan, Reconciler, find_by_name
 
 
 class App:
@@ -171,6 +172,9 @@ class ServarrSession:
     def forget(self, path):
         self._cache.pop(path, None)
 
+    def close(self):
+        self.client.close()
+
     def _explain_404(self, exc):
         """A 404 on the first read: wrong URL, URL base or app? Ask ``GET /api`` which API it has."""
         self._checked = True
@@ -279,8 +283,8 @@ class ProviderReconciler(Reconciler):
     """
 
     def __init__(self, module, session, resource, label, result_key, option_fields=None, top_level=None,
-                 defaults=None, values=None):
-        super().__init__(module)
+                 defaults=None, values=None, params=None):
+        super().__init__(module, params)
         self.session = session
         self.app = session.app
         self.resource = "/" + resource
@@ -481,13 +485,18 @@ class ProviderReconciler(Reconciler):
 
     # showing -------------------------------------------------------------------------
     def present_view(self, resource):
-        view = dict((k, v) for k, v in resource.items()
-                    if k not in ("fields", "presets", "message", "infoLink", "tags"))
-        secrets = set(secret_field_names(resource)) | set(self.secret_names)
-        view["fields"] = dict((name, HIDDEN if name in secrets and value not in (None, "") else value)
-                              for name, value in sorted(field_values(resource).items()))
-        view["tags"] = self.tags.labels(resource.get("tags"))
-        return view
+        return provider_view(resource, self.tags, self.secret_names)
+
+
+def provider_view(resource, tags, secret_names=()):
+    """A provider resource as results and diffs show it: its fields by name, secrets hidden, tags by label."""
+    view = dict((k, v) for k, v in resource.items()
+                if k not in ("fields", "presets", "message", "infoLink", "tags"))
+    secrets = set(secret_field_names(resource)) | set(secret_names)
+    view["fields"] = dict((name, HIDDEN if name in secrets and value not in (None, "") else value)
+                          for name, value in sorted(field_values(resource).items()))
+    view["tags"] = tags.labels(resource.get("tags"))
+    return view
 
 
 class RootFolderReconciler(Reconciler):
@@ -497,8 +506,8 @@ class RootFolderReconciler(Reconciler):
     LIDARR_OPTIONS = {"name": "name", "default_monitor": "defaultMonitorOption",
                       "default_new_item_monitor": "defaultNewItemMonitorOption"}
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
         self.app = session.app
         self.lidarr = self.app.key == "lidarr"
@@ -595,10 +604,10 @@ class TagReconciler(Reconciler):
 
     result_key = "tag"
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
-        self.label = module.params["label"].strip().lower()
+        self.label = self.params["label"].strip().lower()
 
     def fetch(self):
         return find_by_name(self.session.tags(), self.label, key="label")
@@ -625,35 +634,31 @@ def servarr_module(argument_spec):
 
 
 def _session_run(module, app, make):
-    def body():
-        session = ServarrSession(module, app)
-        try:
-            make(session).run()
-        finally:
-            session.client.close()
-    run(module, body)
+    run_reconciler(module, lambda m: ServarrSession(m, app), make)
 
 
 # -- one reconciler per kind of resource, for the modules and for servarr_links ----
-def download_client_reconciler(module, session):
+def download_client_reconciler(module, session, params=None):
     return ProviderReconciler(
         module, session, "downloadclient", "download client", "download_client",
         option_fields=CLIENT_OPTION_FIELDS, top_level=CLIENT_TOP_LEVEL,
-        defaults={"enable": True, "priority": 1})
+        defaults={"enable": True, "priority": 1}, params=params)
 
 
-def application_reconciler(module, session):
+def application_reconciler(module, session, params=None):
     return ProviderReconciler(
         module, session, "applications", "application", "application",
-        option_fields=APPLICATION_OPTION_FIELDS, top_level={"sync_level": "syncLevel"})
+        option_fields=APPLICATION_OPTION_FIELDS, top_level={"sync_level": "syncLevel"}, params=params)
 
 
-def indexer_proxy_reconciler(module, session):
-    if module.params["state"] == "present" and not module.params.get("tags"):
+def indexer_proxy_reconciler(module, session, params=None):
+    params = module.params if params is None else params
+    if params["state"] == "present" and not params.get("tags"):
         module.warn("The indexer proxy %r has no tags: Prowlarr uses a proxy only for indexers that share one of "
-                    "its tags, so it applies to no indexer." % module.params["name"])
+                    "its tags, so it applies to no indexer." % params["name"])
     return ProviderReconciler(
-        module, session, "indexerproxy", "indexer proxy", "indexer_proxy", option_fields=PROXY_OPTION_FIELDS)
+        module, session, "indexerproxy", "indexer proxy", "indexer_proxy", option_fields=PROXY_OPTION_FIELDS,
+        params=params)
 
 
 def run_download_client(app, argument_spec):
@@ -682,16 +687,18 @@ def run_indexer_proxy(argument_spec):
 
 
 # -- servarr_links: every link of one app, in one run --------------------------------------
-# (option, reconciler factory, what the diff calls an item, apps that have it); tags come
-# first so that the other resources find the tags they name.
-LINK_LISTS = (
-    ("tags", TagReconciler, lambda p: "tag %s" % p["label"], ("radarr", "sonarr", "lidarr", "prowlarr")),
-    ("root_folders", RootFolderReconciler, lambda p: "root folder %s" % p["path"], ("radarr", "sonarr", "lidarr")),
-    ("download_clients", download_client_reconciler, lambda p: "download client %s" % p["name"],
-     ("radarr", "sonarr", "lidarr")),
-    ("applications", application_reconciler, lambda p: "application %s" % p["name"], ("prowlarr",)),
-    ("indexer_proxies", indexer_proxy_reconciler, lambda p: "indexer proxy %s" % p["name"], ("prowlarr",)),
-)
+# What servarr_links makes of each of its lists: the reconciler, and what the diff calls an item. The lists, their
+# order (tags first, so that the other resources find the tags they name) and the apps that have each come from the
+# link table.
+LINK_RECONCILERS = {
+    "tags": (TagReconciler, lambda p: "tag %s" % p["label"]),
+    "root_folders": (RootFolderReconciler, lambda p: "root folder %s" % p["path"]),
+    "download_clients": (download_client_reconciler, lambda p: "download client %s" % p["name"]),
+    "applications": (application_reconciler, lambda p: "application %s" % p["name"]),
+    "indexer_proxies": (indexer_proxy_reconciler, lambda p: "indexer proxy %s" % p["name"]),
+}
+LINK_LISTS = tuple((name,) + LINK_RECONCILERS[name] + (link_table.kinds_of(name, "servarr_links"),)
+                   for name in link_table.groups(module_name="servarr_links"))
 
 
 def links_spec():
@@ -706,10 +713,6 @@ def links_spec():
     }
 
 
-def _bind(make, session, item_module):
-    return make(item_module, session)
-
-
 def run_links(argument_spec):
     module = servarr_module(argument_spec)
     app = module.params["app"]
@@ -717,25 +720,9 @@ def run_links(argument_spec):
              for name, dummy, dummy, apps in LINK_LISTS if module.params[name] and app not in apps]
     if wrong:
         module.fail_json(msg=" ".join(wrong))
-
-    def body():
-        session = ServarrSession(module, app)
-        result = {"changed": False}
-        diffs = []
-        try:
-            for name, make, header, dummy in LINK_LISTS:
-                done = reconcile_items(module, module.params[name], functools.partial(_bind, make, session), header)
-                result[name] = done["results"]
-                result["changed"] = result["changed"] or done["changed"]
-                diffs.extend(done.get("diff", ()))
-        finally:
-            session.client.close()
-        if module._diff:
-            result["diff"] = diffs
-        result["requests"] = len(session.client.requests)
-        result["writes"] = session.client.write_count
-        module.exit_json(**result)
-    run(module, body)
+    run_links_module(module, lambda m: ServarrSession(m, app),
+                     lambda session: [(name, functools.partial(make, module, session), header)
+                                      for name, make, header, dummy in LINK_LISTS])
 
 
 # -- servarr_auth: the UI login of one app ------------------------------------------------
@@ -770,8 +757,8 @@ class AuthReconciler(Reconciler):
     result_key = "auth"
     secret_keys = ("password",)
 
-    def __init__(self, module, session):
-        super().__init__(module)
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
         self.session = session
         self.app = session.app
         self.config = None
@@ -910,9 +897,7 @@ def gather_info(module, client=None):
         path, label = INFO_COLLECTIONS[name]
         items = session.get(path) or []
         if label:
-            view = ProviderReconciler.__new__(ProviderReconciler)
-            view.tags, view.secret_names = tags, ()
-            result[name] = [view.present_view(item) for item in items]
+            result[name] = [provider_view(item, tags) for item in items]
         else:
             result[name] = [dict((k, v) for k, v in item.items() if k != "unmappedFolders") for item in items]
     return result
@@ -924,9 +909,10 @@ def run_info(argument_spec):
     def body():
         session = ServarrSession(module, "radarr")
         try:
-            module.exit_json(changed=False, **gather_info(module, session.client))
+            result = gather_info(module, session.client)
         finally:
-            session.client.close()
+            session.close()
+        module.exit_json(changed=False, **result)
     run(module, body)
 
 

@@ -97,21 +97,11 @@ changes:
   sample: [host, api_key]
 """
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils.bazarr import bazarr_module, run_connection
+from ansible_collections.arrkestra.homelab.plugins.module_utils.bazarr import bazarr_module, connection_spec, run_connection
 
 
 def main():
-    module = bazarr_module({
-        "kind": {"type": "str", "required": True, "choices": ["radarr", "sonarr"]},
-        "host": {"type": "str"},
-        "port": {"type": "int"},
-        "base_url": {"type": "str"},
-        "use_ssl": {"type": "bool"},
-        "app_api_key": {"type": "str", "no_log": True},
-        "update_secrets": {"type": "bool", "default": False},
-        "enabled": {"type": "bool", "default": True},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    })
+    module = bazarr_module(connection_spec())
     run_connection(module)
 
 

@@ -72,14 +72,11 @@ changes:
   sample: []
 """
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils.jellyfin import jellyfin_module, run_api_key
+from ansible_collections.arrkestra.homelab.plugins.module_utils.jellyfin import api_key_spec, jellyfin_module, run_api_key
 
 
 def main():
-    module = jellyfin_module({
-        "name": {"type": "str", "required": True},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    })
+    module = jellyfin_module(api_key_spec())
     if not module.params["admin_user"]:
         module.fail_json(msg="jellyfin_api_key signs in as the administrator: give `admin_user` and `admin_password`.")
     run_api_key(module)

@@ -82,18 +82,11 @@ changes:
   sample: [paths]
 """
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils.jellyfin import (
-    COLLECTION_TYPES, jellyfin_module, run_library)
+from ansible_collections.arrkestra.homelab.plugins.module_utils.jellyfin import jellyfin_module, library_spec, run_library
 
 
 def main():
-    module = jellyfin_module({
-        "name": {"type": "str", "required": True},
-        "collection_type": {"type": "str", "choices": list(COLLECTION_TYPES)},
-        "paths": {"type": "list", "elements": "str"},
-        "options": {"type": "dict"},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    }, required_one_of=[["api_key", "admin_user"]])
+    module = jellyfin_module(library_spec(), required_one_of=[["api_key", "admin_user"]])
     run_library(module)
 
 

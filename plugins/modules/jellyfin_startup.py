@@ -89,19 +89,12 @@ changes:
 """
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils._module import new_module
-from ansible_collections.arrkestra.homelab.plugins.module_utils.jellyfin import run_startup
+from ansible_collections.arrkestra.homelab.plugins.module_utils.jellyfin import run_startup, startup_spec
 
 
 def main():
-    module = new_module({
-        "server_name": {"type": "str", "default": "Jellyfin"},
-        "ui_culture": {"type": "str", "default": "en-US"},
-        "metadata_language": {"type": "str", "default": "en"},
-        "metadata_country": {"type": "str", "default": "US"},
-        "admin_user": {"type": "str", "required": True},
-        "admin_password": {"type": "str", "required": True, "no_log": True},
-        "enable_remote_access": {"type": "bool", "default": True},
-    })
+    module = new_module(dict(startup_spec(), admin_user={"type": "str", "required": True},
+                             admin_password={"type": "str", "required": True, "no_log": True}))
     run_startup(module)
 
 

@@ -64,15 +64,11 @@ changes:
 """
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils.qbittorrent import (
-    CategoryReconciler, qbittorrent_module, run_with_session)
+    CategoryReconciler, category_spec, qbittorrent_module, run_with_session)
 
 
 def main():
-    module = qbittorrent_module({
-        "name": {"type": "str", "required": True},
-        "save_path": {"type": "str"},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    })
+    module = qbittorrent_module(category_spec())
     run_with_session(module, CategoryReconciler)
 
 

@@ -83,19 +83,11 @@ changes:
   sample: [dir]
 """
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils.sabnzbd import (
-    POST_PROCESSING, PRIORITIES, run_category, sabnzbd_module)
+from ansible_collections.arrkestra.homelab.plugins.module_utils.sabnzbd import category_spec, run_category, sabnzbd_module
 
 
 def main():
-    module = sabnzbd_module({
-        "name": {"type": "str", "required": True},
-        "dir": {"type": "str"},
-        "priority": {"type": "str", "choices": list(PRIORITIES)},
-        "pp": {"type": "str", "choices": list(POST_PROCESSING)},
-        "script": {"type": "str"},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    })
+    module = sabnzbd_module(category_spec())
     run_category(module)
 
 

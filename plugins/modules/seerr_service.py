@@ -138,29 +138,12 @@ changes:
 """
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils._module import new_module
-from ansible_collections.arrkestra.homelab.plugins.module_utils.seerr import run_service
+from ansible_collections.arrkestra.homelab.plugins.module_utils._module import new_module
+from ansible_collections.arrkestra.homelab.plugins.module_utils.seerr import run_service, service_spec
 
 
 def main():
-    module = new_module({
-        "kind": {"type": "str", "required": True, "choices": ["radarr", "sonarr"]},
-        "name": {"type": "str", "required": True},
-        "hostname": {"type": "str"},
-        "port": {"type": "int"},
-        "use_ssl": {"type": "bool"},
-        "base_url": {"type": "str"},
-        "app_api_key": {"type": "str", "no_log": True},
-        "quality_profile": {"type": "str"},
-        "root_folder": {"type": "str"},
-        "is_4k": {"type": "bool"},
-        "is_default": {"type": "bool"},
-        "minimum_availability": {"type": "str", "choices": ["announced", "inCinemas", "released"]},
-        "enable_season_folders": {"type": "bool"},
-        "sync_enabled": {"type": "bool"},
-        "prevent_search": {"type": "bool"},
-        "external_url": {"type": "str"},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    })
+    module = new_module(service_spec())
     run_service(module)
 
 

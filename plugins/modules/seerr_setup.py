@@ -104,20 +104,11 @@ changes:
   sample: [initialized, libraries]
 """
 
-from ansible_collections.arrkestra.homelab.plugins.module_utils.seerr import run_setup, setup_module
+from ansible_collections.arrkestra.homelab.plugins.module_utils.seerr import run_setup, setup_module, setup_spec
 
 
 def main():
-    module = setup_module({
-        "jellyfin_hostname": {"type": "str", "required": True},
-        "jellyfin_port": {"type": "int", "default": 8096},
-        "jellyfin_use_ssl": {"type": "bool", "default": False},
-        "jellyfin_url_base": {"type": "str", "default": ""},
-        "jellyfin_username": {"type": "str", "required": True},
-        "jellyfin_password": {"type": "str", "required": True, "no_log": True},
-        "email": {"type": "str", "required": True},
-        "libraries": {"type": "list", "elements": "str", "default": []},
-    })
+    module = setup_module(setup_spec())
     run_setup(module)
 
 

@@ -3,8 +3,9 @@
 """Every link of the media stack, derived from the set of apps.
 
 Pure functions, no I/O: the wiring phase gives :func:`derive` the apps of the
-stack model and gets back the links to make, each one an item for one of the
-collection's modules; :func:`plan` adds what the previous run made and is now
+stack model and gets back the links to make - one function per family of links,
+in the order of the link table (``plugins/module_utils/link_table.py``) - each
+one an item for one of the collection's links modules; :func:`plan` adds what the previous run made and is now
 gone (removed apps or instances, links switched off) as items to delete, and
 groups everything by the app whose API is called, so the phase needs one task
 per app.
@@ -23,7 +24,8 @@ A link::
      "group": "download_clients",   # list of the module that makes it
      "to": "qbittorrent",       # the app it points at (None: none)
      "item": {...},             # options of the item, secrets as references
-     "secrets": {"password": ["qbittorrent", "password"]}}   # option -> [app, credential]
+     "secrets": {"password": ["qbittorrent", "password"]},   # option -> [app, credential]
+     "prune": True}             # removed from the app once no longer derived (plugins/module_utils/link_table.py)
 
 Secrets are never in a link: ``secrets`` names the credential of an app that
 the wiring phase puts in the option when it calls the module.
@@ -35,26 +37,32 @@ import copy
 import hashlib
 import hmac
 import json
+from collections import namedtuple
 from urllib.parse import urlsplit
 
+from ansible_collections.arrkestra.homelab.plugins.module_utils import link_table
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import kube
 
-ARR_KINDS = ("radarr", "sonarr", "lidarr")
-DOWNLOAD_CLIENTS = {
-    # kind: (implementation in the arr apps, protocol, credentials it logs in with)
-    "qbittorrent": ("QBittorrent", "torrent", ("username", "password")),
-    "transmission": ("Transmission", "torrent", ("username", "password")),
-    "sabnzbd": ("Sabnzbd", "usenet", ("api_key",)),
-    "nzbget": ("Nzbget", "usenet", ("username", "password")),
-}
-MEDIA = {
-    # arr kind: (folder under the media root, Jellyfin collection type, Jellyfin library, Prowlarr app,
-    #            newznab categories Prowlarr syncs)
-    "radarr": ("movies", "movies", "Movies", "Radarr", [2000, 2010, 2020, 2030, 2040, 2045, 2050, 2060, 2070, 2080]),
-    "sonarr": ("tv", "tvshows", "Shows", "Sonarr", [5000, 5010, 5020, 5030, 5040, 5045, 5050, 5090]),
-    "lidarr": ("music", "music", "Music", "Lidarr", [3000, 3010, 3020, 3030, 3040, 3050, 3060]),
-}
+ARR_KINDS = link_table.ARR
 SERVARR_KINDS = ARR_KINDS + ("prowlarr",)
+
+DownloadClient = namedtuple("DownloadClient", ("implementation", "protocol", "credentials"))
+#: The download clients the arr apps link to: their implementation in the arr apps, protocol, and the credentials
+#: they log in with.
+DOWNLOAD_CLIENTS = {
+    "qbittorrent": DownloadClient("QBittorrent", "torrent", ("username", "password")),
+    "transmission": DownloadClient("Transmission", "torrent", ("username", "password")),
+    "sabnzbd": DownloadClient("Sabnzbd", "usenet", ("api_key",)),
+    "nzbget": DownloadClient("Nzbget", "usenet", ("username", "password")),
+}
+Media = namedtuple("Media", ("folder", "collection_type", "library", "prowlarr_app", "categories"))
+#: What each arr kind keeps: its folder under the media root, its Jellyfin collection type and library, its name as
+#: a Prowlarr application, and the newznab categories Prowlarr syncs to it.
+MEDIA = {
+    "radarr": Media("movies", "movies", "Movies", "Radarr", [2000, 2010, 2020, 2030, 2040, 2045, 2050, 2060, 2070, 2080]),
+    "sonarr": Media("tv", "tvshows", "Shows", "Sonarr", [5000, 5010, 5020, 5030, 5040, 5045, 5050, 5090]),
+    "lidarr": Media("music", "music", "Music", "Lidarr", [3000, 3010, 3020, 3030, 3040, 3050, 3060]),
+}
 
 #: Per-instance settings an app may carry under ``wiring``.
 INSTANCE_OPTIONS = ("root_folder", "category", "is_4k", "default", "quality_profile", "enabled")
@@ -90,9 +98,6 @@ SERVARR_NEEDS = {
     "applications": ("implementation", "base_url", "prowlarr_url", "app_api_key"),
     "indexer_proxies": ("host",),
 }
-#: The groups of the arr apps' and Prowlarr's extra links, and the kinds that have each.
-SERVARR_GROUPS = (("tags", SERVARR_KINDS), ("root_folders", ARR_KINDS), ("download_clients", ARR_KINDS),
-                  ("applications", ("prowlarr",)), ("indexer_proxies", ("prowlarr",)))
 
 
 class LinkError(ValueError):
@@ -126,7 +131,7 @@ def root_folder(app, settings):
     wiring = app.get("wiring") or {}
     if wiring.get("root_folder"):
         return wiring["root_folder"]
-    return "%s/%s%s" % (settings["media_root"].rstrip("/"), MEDIA[app["kind"]][0], _suffix(app))
+    return "%s/%s%s" % (settings["media_root"].rstrip("/"), MEDIA[app["kind"]].folder, _suffix(app))
 
 
 def category(app):
@@ -135,8 +140,10 @@ def category(app):
 
 
 def _link(app, group, name, item, to=None, secrets=None):
+    """A link of ``app``'s ``group``; whether it is removed once no longer derived comes from :mod:`link_table`."""
+    row = link_table.row(app["kind"], group)
     return {"id": "%s/%s/%s" % (app["name"], group, name), "app": app["name"], "group": group,
-            "to": to, "item": item, "secrets": secrets or {}}
+            "to": to, "item": item, "secrets": secrets or {}, "prune": bool(row and row.prunes)}
 
 
 def _validate(apps):
@@ -155,59 +162,72 @@ def _validate(apps):
                             % (app["name"], ", ".join(unknown), ", ".join(INSTANCE_OPTIONS)))
 
 
-def derive(apps, settings=None):
-    """The links between ``apps``, in the order they must be made."""
-    settings = dict(DEFAULT_SETTINGS, **(settings or {}))
-    _validate(apps)
-    apps = [a for a in apps if (a.get("wiring") or {}).get("enabled", True)]
-    of = dict((kind, [a for a in apps if a["kind"] == kind]) for kind in set(a["kind"] for a in apps))
-    arrs = [a for a in apps if a["kind"] in ARR_KINDS]
-    clients = [a for a in apps if a["kind"] in DOWNLOAD_CLIENTS]
+# -- one function per family of links: (the apps, settings) -> links -------------------------
+def _by_kind(apps):
+    out = {}
+    for app in apps:
+        out.setdefault(app["kind"], []).append(app)
+    return out
+
+
+def _categories(apps, settings):
+    """A download category per arr instance in each qBittorrent and SABnzbd, saved under the shared tree."""
+    of = _by_kind(apps)
     links = []
+    for kind, root, option in (("qbittorrent", "torrents_root", "save_path"), ("sabnzbd", "usenet_root", "dir")):
+        for client in of.get(kind, []):
+            for arr in [a for a in apps if a["kind"] in ARR_KINDS]:
+                links.append(_link(client, "categories", category(arr), {
+                    "name": category(arr), option: "%s/%s" % (settings[root].rstrip("/"), category(arr))},
+                    to=arr["name"]))
+    return links
 
-    # Download clients first: the arr apps test them when a link is saved.
-    for client in of.get("qbittorrent", []):
-        for arr in arrs:
-            links.append(_link(client, "categories", category(arr), {
-                "name": category(arr),
-                "save_path": "%s/%s" % (settings["torrents_root"].rstrip("/"), category(arr))}, to=arr["name"]))
-    for client in of.get("sabnzbd", []):
-        for arr in arrs:
-            links.append(_link(client, "categories", category(arr), {
-                "name": category(arr),
-                "dir": "%s/%s" % (settings["usenet_root"].rstrip("/"), category(arr))}, to=arr["name"]))
 
-    for arr in arrs:
+def _arr_links(apps, settings):
+    """Each arr instance's root folder, and every download client of the stack."""
+    links = []
+    clients = [a for a in apps if a["kind"] in DOWNLOAD_CLIENTS]
+    for arr in [a for a in apps if a["kind"] in ARR_KINDS]:
         folder = {"path": root_folder(arr, settings)}
         if arr["kind"] == "lidarr":   # Lidarr names its root folders
-            folder["name"] = MEDIA["lidarr"][2] + _suffix(arr)
+            folder["name"] = MEDIA["lidarr"].library + _suffix(arr)
         links.append(_link(arr, "root_folders", folder["path"], folder))
         for client in clients:
-            implementation, dummy, credentials = DOWNLOAD_CLIENTS[client["kind"]]
+            kind = DOWNLOAD_CLIENTS[client["kind"]]
             host, port, tls, base = _host_port(client["url"])
-            item = {"name": client["name"], "implementation": implementation, "host": host, "port": port,
+            item = {"name": client["name"], "implementation": kind.implementation, "host": host, "port": port,
                     "use_ssl": tls, "category": category(arr), "enable": True}
             if base:
                 item["url_base"] = base
-            secrets = {}
-            for credential in credentials:
-                option = "client_api_key" if credential == "api_key" else credential
-                secrets[option] = [client["name"], credential]
+            secrets = dict(("client_api_key" if credential == "api_key" else credential, [client["name"], credential])
+                           for credential in kind.credentials)
             links.append(_link(arr, "download_clients", client["name"], item, to=client["name"], secrets=secrets))
+    return links
 
+
+def _prowlarr_links(apps, settings):
+    """Every arr instance as an application of Prowlarr; FlareSolverr as its indexer proxy, for indexers tagged so."""
+    of = _by_kind(apps)
+    links = []
     for prowlarr in of.get("prowlarr", []):
-        for arr in arrs:
+        for arr in [a for a in apps if a["kind"] in ARR_KINDS]:
+            media = MEDIA[arr["kind"]]
             links.append(_link(prowlarr, "applications", arr["name"], {
-                "name": arr["name"], "implementation": MEDIA[arr["kind"]][3], "sync_level": "full_sync",
-                "prowlarr_url": prowlarr["url"], "base_url": arr["url"],
-                "sync_categories": list(MEDIA[arr["kind"]][4])},
+                "name": arr["name"], "implementation": media.prowlarr_app, "sync_level": "full_sync",
+                "prowlarr_url": prowlarr["url"], "base_url": arr["url"], "sync_categories": list(media.categories)},
                 to=arr["name"], secrets={"app_api_key": [arr["name"], "api_key"]}))
         for solver in of.get("flaresolverr", [])[:1]:
             links.append(_link(prowlarr, "tags", "flaresolverr", {"label": "flaresolverr"}))
             links.append(_link(prowlarr, "indexer_proxies", solver["name"], {
                 "name": solver["name"], "host": solver["url"].rstrip("/") + "/", "tags": ["flaresolverr"]},
                 to=solver["name"]))
+    return links
 
+
+def _jellyfin_links(apps, settings):
+    """Jellyfin's wizard, the stack's API key, and a library per media type with every instance's folder."""
+    of = _by_kind(apps)
+    links = []
     for jellyfin in of.get("jellyfin", []):
         links.append(_link(jellyfin, "startup", "wizard", {"server_name": settings["jellyfin_server_name"]},
                            secrets={"admin_user": [jellyfin["name"], "username"],
@@ -217,17 +237,23 @@ def derive(apps, settings=None):
         for kind in ARR_KINDS:
             instances = of.get(kind, [])
             if instances:
-                dummy, collection_type, library, dummy, dummy = MEDIA[kind]
-                links.append(_link(jellyfin, "libraries", library, {
-                    "name": library, "collection_type": collection_type,
+                media = MEDIA[kind]
+                links.append(_link(jellyfin, "libraries", media.library, {
+                    "name": media.library, "collection_type": media.collection_type,
                     "paths": [root_folder(a, settings) for a in instances]}))
+    return links
 
+
+def _seerr_links(apps, settings):
+    """Seerr set up with the first Jellyfin, and every Radarr and Sonarr instance (one default per resolution)."""
+    of = _by_kind(apps)
+    links = []
     for seerr in of.get("seerr", []):
         for jellyfin in of.get("jellyfin", [])[:1]:
             host, port, tls, base = _host_port(jellyfin["url"])
             links.append(_link(seerr, "setup", "jellyfin", {
                 "jellyfin_hostname": host, "jellyfin_port": port, "jellyfin_use_ssl": tls,
-                "jellyfin_url_base": base, "libraries": [MEDIA[k][2] for k in ("radarr", "sonarr") if of.get(k)]},
+                "jellyfin_url_base": base, "libraries": [MEDIA[k].library for k in ("radarr", "sonarr") if of.get(k)]},
                 to=jellyfin["name"], secrets={"jellyfin_username": [jellyfin["name"], "username"],
                                               "jellyfin_password": [jellyfin["name"], "password"]}))
         for kind in ("radarr", "sonarr"):
@@ -248,10 +274,15 @@ def derive(apps, settings=None):
                     item["quality_profile"] = wiring["quality_profile"]
                 links.append(_link(seerr, "services", "%s/%s" % (kind, arr["name"]), item, to=arr["name"],
                                    secrets={"app_api_key": [arr["name"], "api_key"]}))
+    return links
 
+
+def _bazarr_links(apps, settings):
+    """Bazarr talks to one Radarr and one Sonarr: the first that is not a 4K instance."""
+    of = _by_kind(apps)
+    links = []
     for bazarr in of.get("bazarr", []):
         for kind in ("radarr", "sonarr"):
-            # Bazarr talks to one Radarr and one Sonarr: the first that is not a 4K instance.
             candidates = sorted(of.get(kind, []), key=is_4k)
             if candidates:
                 arr = candidates[0]
@@ -259,8 +290,34 @@ def derive(apps, settings=None):
                 links.append(_link(bazarr, "connections", kind, {
                     "kind": kind, "host": host, "port": port, "use_ssl": tls, "base_url": base},
                     to=arr["name"], secrets={"app_api_key": [arr["name"], "api_key"]}))
+    return links
 
-    return _apply_user_choices(links, apps, settings)
+
+FAMILIES = (_categories, _arr_links, _prowlarr_links, _jellyfin_links, _seerr_links, _bazarr_links)
+
+
+def order(apps, links):
+    """``links`` in the order the wiring makes them: app kinds and groups as :mod:`link_table` orders them,
+    instances of a kind in the order of ``apps``, items of a group as they came."""
+    kinds = link_table.kinds()
+    position = dict((a["name"], (kinds.index(a["kind"]) if a["kind"] in kinds else len(kinds), index))
+                    for index, a in enumerate(apps))
+    kind_of = dict((a["name"], a["kind"]) for a in apps)
+
+    def key(link):
+        groups = link_table.groups(kind_of.get(link["app"]))
+        return position.get(link["app"], (len(kinds), 0)) + (
+            groups.index(link["group"]) if link["group"] in groups else len(groups),)
+    return sorted(links, key=key)
+
+
+def derive(apps, settings=None):
+    """The links between ``apps``, in the order they must be made."""
+    settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+    _validate(apps)
+    apps = [a for a in apps if (a.get("wiring") or {}).get("enabled", True)]
+    links = [link for family in FAMILIES for link in family(apps, settings)]
+    return order(apps, _apply_user_choices(links, apps, settings))
 
 
 def _switched_off(link_id, choice):
@@ -312,7 +369,7 @@ def _check_extra(index, extra, apps, item_specs):
     kind = of[extra["app"]]["kind"]
     groups = EXTRA_GROUPS.get(kind, {})
     if kind in SERVARR_KINDS:
-        groups = dict((g, None) for g, kinds in SERVARR_GROUPS if kind in kinds)
+        groups = dict((g, None) for g in link_table.groups(kind))
     if extra["group"] not in groups:
         raise LinkError("%s.group: %s (%s) has no group %r; its groups: %s"
                         % (where, extra["app"], kind, extra["group"], ", ".join(sorted(groups)) or "none"))
@@ -354,10 +411,6 @@ def identity(link):
     return keep
 
 
-#: Groups whose modules cannot read a stored secret back (the apps mask it) and rewrite it with ``update_secrets``.
-UPDATE_SECRETS_GROUPS = ("download_clients", "applications", "indexer_proxies", "connections")
-
-
 def _records(previous):
     """The links of a record: version 1 was the list itself, version 2 has ``links`` and ``fingerprints``."""
     if isinstance(previous, dict):
@@ -392,6 +445,11 @@ def rotated(previous, current):
     return sorted(i for i, value in current.items() if known.get(i) != value)
 
 
+def _masks_secrets(link, kinds):
+    row = link_table.row(kinds.get(link["app"]), link["group"])
+    return bool(row and row.masks_secrets)
+
+
 def plan(apps, links, previous=None, rotated_ids=()):
     """Links to make, plus deletions of what ``previous`` made and ``links`` no longer has.
 
@@ -406,6 +464,7 @@ def plan(apps, links, previous=None, rotated_ids=()):
     with ``state`` and its secrets still as references under ``_secrets``.
     """
     names = set(a["name"] for a in apps)
+    kinds = dict((a["name"], a["kind"]) for a in apps)
     current = set(link["id"] for link in links)
     calls = {}
     rotated_ids = set(rotated_ids or ())
@@ -413,7 +472,7 @@ def plan(apps, links, previous=None, rotated_ids=()):
         item = dict(link["item"], state="present")
         if link["secrets"]:
             item["_secrets"] = link["secrets"]
-            if link["id"] in rotated_ids and link["group"] in UPDATE_SECRETS_GROUPS:
+            if link["id"] in rotated_ids and _masks_secrets(link, kinds):
                 item["update_secrets"] = True     # the app masks it: written once, now
         calls.setdefault(link["app"], {}).setdefault(link["group"], []).append(item)
     for old in _records(previous):
@@ -425,11 +484,12 @@ def plan(apps, links, previous=None, rotated_ids=()):
 
 
 def record(links, fingerprints_now=None):
-    """What the next run needs to know of this one: each link's id and how to find it again, and the keyed
-    fingerprints of the secrets it pushed (never the secrets)."""
+    """What the next run needs to know of this one: each link's id, whether it is removed once no longer derived,
+    and how to find it again, and the keyed fingerprints of the secrets it pushed (never the secrets)."""
     return {"version": 2,
             "links": [{"id": link["id"], "app": link["app"], "group": link["group"],
-                       "prune": bool(link["to"] or link.get("extra")), "identity": identity(link)} for link in links],
+                       "prune": bool(link.get("prune") or link.get("extra")), "identity": identity(link)}
+                      for link in links],
             "fingerprints": dict(sorted((fingerprints_now or {}).items()))}
 
 

@@ -50,8 +50,8 @@ class Things(r.Reconciler):
     result_key = "thing"
     secret_keys = ("password",)
 
-    def __init__(self, module, store):
-        super().__init__(module)
+    def __init__(self, module, store, params=None):
+        super().__init__(module, params)
         self.store = store
         self.writes = []
 
@@ -85,8 +85,7 @@ def run(store, check_mode=False, diff=True, **params):
     params.setdefault("password", "pw")
     module = FakeModule(params, check_mode=check_mode, diff=diff)
     things = Things(module, store)
-    things.run()
-    return module.exited, things.writes
+    return things.reconcile(), things.writes
 
 
 @pytest.mark.parametrize("check_mode", [True, False])
@@ -142,12 +141,11 @@ def test_reconcile_items_runs_each_item_and_combines(check_mode):
              {"name": "new", "size": 2, "password": "y", "state": "present"}]
     made = []
 
-    def make(item_module):
-        assert item_module.check_mode is check_mode and item_module.no_log_values is module.no_log_values
-        made.append(Things(item_module, store))
+    def make(params):
+        made.append(Things(module, store, params))
         return made[-1]
 
-    result = r.reconcile_items(module, items, make, lambda p: "thing %s" % p["name"])
+    result = r.reconcile_items(items, make, lambda p: "thing %s" % p["name"], diff_mode=True)
     assert result["changed"] is True
     assert [x["changed"] for x in result["results"]] == [False, True]
     assert result["results"][1]["thing"]["password"] == r.HIDDEN
@@ -159,4 +157,5 @@ def test_reconcile_items_runs_each_item_and_combines(check_mode):
 
 def test_reconcile_items_without_diff_mode_or_items():
     module = FakeAnsibleModule(diff=False)
-    assert r.reconcile_items(module, [], None, str) == {"changed": False, "results": []}
+    assert r.reconcile_items([], None, str) == {"changed": False, "results": []}
+    assert module.exited is None

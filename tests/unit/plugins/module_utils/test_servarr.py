@@ -106,7 +106,7 @@ def test_create_builds_from_schema_writes_secret_and_creates_tags():
     module = FakeModule(implementation="qbittorrent", host="qbt", password="s3cret", category="movies",
                         tags=["Torrents"])
     fake = FakeApp()
-    reconciler(module, fake).run()
+    module.result = reconciler(module, fake).reconcile()
     result = module.result
     assert result["changed"]
     post = [s for s in fake.seen if s[0] == "POST"]
@@ -122,7 +122,7 @@ def test_create_builds_from_schema_writes_secret_and_creates_tags():
 def test_noop_reads_each_collection_once_and_never_compares_secrets():
     module = FakeModule(host="localhost", password="anything", category="radarr")
     fake = FakeApp(clients=[stored()])
-    reconciler(module, fake).run()
+    module.result = reconciler(module, fake).reconcile()
     assert module.result["changed"] is False
     assert fake.seen == [("GET", "/api/v3/downloadclient")]
 
@@ -202,7 +202,7 @@ def test_check_mode_writes_nothing_even_for_new_tags():
     module = FakeModule(implementation="QBittorrent", tags=["new"])
     module.check_mode = True
     fake = FakeApp()
-    reconciler(module, fake).run()
+    module.result = reconciler(module, fake).reconcile()
     assert module.result["changed"]
     assert module.result["download_client"]["tags"] == ["new"]
     assert [s for s in fake.seen if s[0] != "GET"] == []
