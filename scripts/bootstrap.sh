@@ -53,14 +53,20 @@ if [ "$(readlink "$coll/homelab" 2>/dev/null)" != "$ROOT" ]; then
     ln -sfn "$ROOT" "$coll/homelab"
 fi
 
-# ansible-test downloads a get-pip script to build its sanity virtualenvs;
-# offline, a stand-in that uses the interpreter's own ensurepip does the job.
-pip_version="$(sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" \
-    "$VENV"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)"
-if [ -n "$pip_version" ]; then
-    getpip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-    mkdir -p "$(dirname "$getpip")"
-    cat >"$getpip" <<'PYEOF'
+# ansible-test downloads a get-pip script to build its sanity virtualenvs; offline, a stand-in that uses the
+# interpreter's own ensurepip does the job, saved where ansible-test's own error message says to save the script
+# (~/.ansible/test/cache/get_pip_<version>.py). The pip version is the one ansible-test pins for its virtualenvs:
+# asked of ansible-test itself, and bootstrap stops if it cannot tell.
+pip_version="$("$VENV/bin/python" -c '
+import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="%d.%d" % __import__("sys").version_info[:2]))["pip"])')" || {
+    echo "bootstrap: cannot tell which pip ansible-test bootstraps its sanity virtualenvs with (its API changed?)" >&2
+    exit 1
+}
+getpip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+mkdir -p "$(dirname "$getpip")"
+cat >"$getpip" <<'PYEOF'
 """Offline stand-in for get-pip.py, written by arrkestra's scripts/bootstrap.sh."""
 import subprocess
 import sys
@@ -70,6 +76,5 @@ args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
 subprocess.check_call([sys.executable, "-m", "pip", "install", "--disable-pip-version-check"] + args)
 PYEOF
-fi
 
 log "ready: $VENV (ansible-core $("$VENV/bin/python" -c 'import ansible.release as r; print(r.__version__)'))"

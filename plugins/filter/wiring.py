@@ -80,19 +80,6 @@ def wiring_resolve(items, credentials):
     return resolved
 
 
-def wiring_secret(item, option, credentials):
-    """The credential the reference ``item._secrets[option]`` names, or None when it has none.
-
-    Loops go over the items with their references, so that no secret ever
-    shows in a loop result; each task takes its secret with this filter in an
-    option the module marks ``no_log``.
-    """
-    reference = (item.get("_secrets") or {}).get(option)
-    if not reference or item.get("state") == "absent":
-        return None
-    return wiring_resolve([{"_secrets": {option: reference}}], credentials)[0][option]
-
-
 def wiring_single(items, credentials, extra=None):
     """The one item of a group that a links module takes as a single option (Jellyfin's wizard, Seerr's setup):
     the first present item of ``items``, its secrets resolved (left out when ``credentials`` is None), without
@@ -122,11 +109,6 @@ def wiring_runs(apps, calls):
             runs.append({"module": module, "apps": []})
         runs[-1]["apps"].append(app)
     return runs
-
-
-def wiring_items(apps, calls, group):
-    """``[[app, item], ...]``: the items of ``group`` planned for each of ``apps``, for a loop."""
-    return [[app, item] for app in apps or () for item in ((calls or {}).get(app["name"]) or {}).get(group) or ()]
 
 
 def wiring_credentials(secret_reads, given=None, apps=None):
@@ -217,8 +199,6 @@ class FilterModule:
             "wiring_rotated": wiring_rotated,
             "wiring_resolve": wiring_resolve,
             "wiring_credentials": wiring_credentials,
-            "wiring_secret": wiring_secret,
-            "wiring_items": wiring_items,
             "wiring_single": wiring_single,
             "wiring_runs": wiring_runs,
             "wiring_kube_access": wiring_kube_access,
