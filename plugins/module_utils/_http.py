@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import json
 import ssl
+import sys
 import time
 import traceback
+
+# httpx loads its command-line client (click and rich) when they are installed, for ``httpx.main``: two thirds of
+# its import time, paid by every module run, and never used here. A None entry in sys.modules makes that one import
+# fail, and httpx goes on without its command line (httpx/__init__.py catches the ImportError).
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)
 
 try:
     import httpx
