@@ -1,20 +1,24 @@
 # Copyright: Arrkestra engineers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The stack model: inventory variables in, apps and Kubernetes objects out."""
+"""The stack model: inventory variables in, each app's names, URLs, folders and resources out, checked."""
 
 from __future__ import annotations
-
-import itertools
-import subprocess
 
 import pytest
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
-    catalog, credentials as app_credentials, links as link_model, model as stack_model, recyclarr, workloads)
+    catalog, links as link_model, model as stack_model, platform as platform_model, recyclarr, workloads)
 
 
 def by_name(stack):
     return dict((a["name"], a) for a in stack["apps"])
+
+
+METALLB = {"type": "metallb", "addresses": ["192.168.1.240-192.168.1.250"], "networks": ["192.168.1.0/24"]}
+
+
+VPN = {"enabled": True, "provider": "mullvad", "credentials": {"WIREGUARD_PRIVATE_KEY": "wg-private-key"},
+       "settings": {"SERVER_HOSTNAMES": "nl-ams-wg-001"}, "endpoints": ["193.32.249.66/32"]}
 
 
 def test_default_stack_with_in_cluster_and_controller_urls():
@@ -105,96 +109,45 @@ def test_nfs_for_config_only_when_forced():
     assert stack["config_storage_class"] == "nfs-client"
 
 
-def test_every_file_touching_app_mounts_the_same_data_path():
-    stack = stack_model.build({"data": {"type": "nfs", "server": "nas.lan", "export": "/volume1/media"}})
-    mounts = {}
-    for obj in workloads.objects(stack):
-        if obj["kind"] == "Deployment":
-            for container in obj["spec"]["template"]["spec"]["containers"]:
-                for mount in container["volumeMounts"]:
-                    if mount["name"] == "data":
-                        mounts[obj["metadata"]["name"]] = mount["mountPath"]
-    assert set(mounts) == {"radarr", "sonarr", "bazarr", "qbittorrent", "jellyfin"}
-    assert set(mounts.values()) == {"/data"}
-    pv = next(o for o in workloads.objects(stack) if o["kind"] == "PersistentVolume")
-    assert pv["spec"]["nfs"] == {"server": "nas.lan", "path": "/volume1/media"}
-    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+def test_empty_config_storage_class_is_the_clusters_default():
+    stack = stack_model.build({"distribution": "existing", "config_storage_class": ""})
+    claims = [o for a in stack["apps"] for o in workloads.app_objects(stack, a) if o["kind"] == "PersistentVolumeClaim"]
+    assert claims and all("storageClassName" not in c["spec"] for c in claims)
 
 
-def test_credentials_are_kept_and_only_missing_ones_made():
-    stack = stack_model.build({"apps": {"radarr": {}, "qbittorrent": {}, "jellyfin": {}}})
-    counter = itertools.count(1)
+def test_images_of_the_collections_own_containers_can_be_replaced():
+    images = {"helper": "registry.lan/busybox:1.37.0", "sqlite": "registry.lan/sqlite3:3.47.2",
+              "gluetun": "registry.lan/gluetun:v3.40.0", "exportarr": "registry.lan/exportarr:v2.3.0",
+              "helm_controller": "registry.lan/helm-controller:v0.16.5"}
+    stack = stack_model.build({"distribution": "talos", "images": images, "vpn": VPN, "monitoring": {"enabled": True},
+                               "backups": {"enabled": True},
+                               "load_balancer": METALLB})
+    everything = platform_model.objects(stack) + workloads.objects(stack)
+    used = set()
 
-    def random_bytes(n):
-        return bytes([next(counter) % 256]) * n
-
-    first = app_credentials.complete_credentials(stack, {}, random_bytes)
-    assert len(first["radarr"]["api_key"]) == 32 and first["jellyfin"]["username"] == "admin"
-    assert first["qbittorrent"]["password_pbkdf2"].startswith("@ByteArray(")
-    again = app_credentials.complete_credentials(stack, first, random_bytes)
-    assert again == first
-    partial = app_credentials.complete_credentials(stack, {"radarr": {"api_key": "k" * 32}}, random_bytes)
-    assert partial["radarr"]["api_key"] == "k" * 32 and partial["radarr"]["password"]   # a Secret of an older run
-    assert app_credentials.missing_credentials(stack, first) == {}
-    assert app_credentials.missing_credentials(stack, {}) == {
-        "radarr": ["api_key", "username", "password"], "qbittorrent": ["username", "password", "password_pbkdf2"],
-        "jellyfin": ["username", "password"]}
-
-
-def test_qbittorrent_hash_matches_what_qbittorrent_checks():
-    import base64
-    import hashlib
-    value = app_credentials.qbittorrent_pbkdf2("secret", b"0123456789abcdef")
-    salt, key = value[len("@ByteArray("):-1].split(":")
-    assert base64.b64decode(salt) == b"0123456789abcdef"
-    assert base64.b64decode(key) == hashlib.pbkdf2_hmac("sha512", b"secret", b"0123456789abcdef", 100000, 64)
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("image"), str):
+                used.add(node["image"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(everything)
+    apps_images = set(a["image"] for a in stack["apps"])
+    assert set(catalog.SUPPORT_IMAGES.values()).isdisjoint(used)
+    assert used - apps_images <= set(images.values())
+    assert {"registry.lan/sqlite3:3.47.2", "registry.lan/gluetun:v3.40.0", "registry.lan/helm-controller:v0.16.5",
+            "registry.lan/exportarr:v2.3.0", "registry.lan/busybox:1.37.0"} <= used
 
 
-def test_default_stack_fits_a_4_gb_pi():
-    requests = sum(r for dummy, r, dummy in workloads.memory(stack_model.build({})))
-    assert requests <= 2.5 * 1024
-
-
-def test_recyclarr_syncs_trash_profiles_per_instance():
-    stack = stack_model.build({"apps": {"radarr": {}, "radarr-4k": {"kind": "radarr"}, "sonarr": {}, "recyclarr": {}}})
-    objs = dict(((o["kind"], o["metadata"]["name"]), o) for o in workloads.objects(stack))
-    config = objs[("ConfigMap", "recyclarr-configs")]["data"]["arrkestra.yml"]
-    assert "  radarr-4k:\n    base_url: http://radarr-4k.media.svc.cluster.local:7878\n" in config
-    assert "api_key: !env_var RADARR_4K_API_KEY" in config and "radarr-quality-profile-uhd-bluray-web" in config
-    assert "sonarr-v4-quality-profile-web-1080p" in config
-    job = objs[("CronJob", "recyclarr")]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    keys = dict((e["name"], e["valueFrom"]["secretKeyRef"]["name"]) for e in job["env"] if "valueFrom" in e)
-    assert keys == {"RADARR_API_KEY": "radarr-credentials", "RADARR_4K_API_KEY": "radarr-4k-credentials",
-                    "SONARR_API_KEY": "sonarr-credentials"}
-
-
-def test_the_data_layout_says_what_to_fix_when_it_cannot_write():
-    model = stack_model.build({"apps": {"radarr": {}}, "data": {"type": "hostpath", "path": "/srv/media"}})
-    layout = [o for o in workloads.objects(model) if o["kind"] == "Job"][0]["spec"]["template"]["spec"]["containers"][0]
-    script = layout["command"][2]
-    ok = subprocess.run(["sh", "-c", script, "layout", "/proc/no/such/folder"], capture_output=True, text=True,
-                        check=False)
-    assert ok.returncode == 1
-    assert ("the apps (uid 1000, gid 1000: arrkestra_uid, arrkestra_gid) cannot write into the host folder "
-            "/srv/media on the node; make it owned by 1000:1000") in ok.stderr
-
-
-def test_an_app_restarts_only_when_what_it_reads_at_start_was_rotated():
-    from ansible_collections.arrkestra.homelab.plugins.filter.stack import stack_restart_on_credentials
-    stack = stack_model.build({})
-    objects = [o for o in workloads.objects(stack) if o["kind"] == "Deployment"]
-    credentials = app_credentials.complete_credentials(stack, {}, lambda n: bytes(range(n)))
-
-    def digests(creds):
-        return dict((o["metadata"]["name"], (o["spec"]["template"]["metadata"].get("annotations") or {}).get(
-            app_credentials.CREDENTIALS_ANNOTATION)) for o in stack_restart_on_credentials(objects, stack, creds))
-
-    before = digests(credentials)
-    assert before["jellyfin"] is None and before["radarr"] and before["qbittorrent"]   # Jellyfin reads none
-    with_key = dict(credentials, jellyfin=dict(credentials["jellyfin"], api_key="made-by-the-wiring"))
-    assert digests(with_key) == before
-    rotated = dict(credentials, radarr=dict(credentials["radarr"], api_key="f" * 32))
-    assert [n for n, d in digests(rotated).items() if d != before[n]] == ["radarr"]
-    login = dict(credentials, radarr=dict(credentials["radarr"], password="new"))    # set through the API
-    assert digests(login) == before
-    assert credentials["radarr"]["api_key"] not in repr(digests(credentials))
+@pytest.mark.parametrize("images, message", [
+    ({"busybox": "x/busybox:1"}, "arrkestra_images: unknown name(s) busybox"),
+    ({"helper": "x/busybox:latest"}, "arrkestra_images.helper 'x/busybox:latest' must name a pinned tag"),
+    (["x/busybox:1"], "arrkestra_images must be a mapping"),
+])
+def test_bad_images_name_the_variable(images, message):
+    with pytest.raises(stack_model.StackError) as raised:
+        stack_model.build({"images": images})
+    assert message in str(raised.value)

@@ -8,11 +8,17 @@ import itertools
 
 import pytest
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import backups, catalog, model as stack_model, platform as platform_model, workloads
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
+    model as stack_model, platform as platform_model, workloads)
+
 
 METALLB = {"type": "metallb", "addresses": ["192.168.1.240-192.168.1.250"], "networks": ["192.168.1.0/24"]}
+
+
 VPN = {"enabled": True, "provider": "mullvad", "credentials": {"WIREGUARD_PRIVATE_KEY": "wg-private-key"},
        "settings": {"SERVER_HOSTNAMES": "nl-ams-wg-001"}, "endpoints": ["193.32.249.66/32"]}
+
+
 LETSENCRYPT = {"issuer": "letsencrypt", "email": "me@example.org", "cloudflare_api_token": "cf-token"}
 
 
@@ -23,6 +29,12 @@ def kinds(objects):
 def counter():
     numbers = itertools.count(1)
     return lambda n: bytes([next(numbers) % 256]) * n
+
+
+# -- a cluster the user brings (arrkestra_distribution: existing) -----------------------------------
+def _classes(*names, default=None):
+    return [{"metadata": {"name": n, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}
+                          if n == default else {}}} for n in names]
 
 
 def test_defaults_on_k3s_configure_what_k3s_ships():
@@ -104,141 +116,6 @@ def test_grafana_password_made_once_then_kept():
     assert given[0]["stringData"]["admin-password"] == "mine"
 
 
-def test_memory_check_for_monitoring():
-    stack = stack_model.build({"monitoring": {"enabled": True}})
-    with pytest.raises(stack_model.StackError, match="have 3700 MiB of memory"):
-        workloads.check_memory(stack, [3700])
-    assert workloads.check_memory(stack, [7800])["total_mib"] == 7800
-    assert workloads.check_memory(stack_model.build({}), [1000]) is None       # monitoring off: not checked
-
-
-def test_monitoring_adds_exportarr_servicemonitors_rules_and_dashboard():
-    stack = stack_model.build({"monitoring": {"enabled": True}})
-    objects = workloads.objects(stack)
-    radarr = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "radarr"][0]
-    sidecar = radarr["spec"]["template"]["spec"]["containers"][1]
-    assert sidecar["name"] == "exportarr" and sidecar["args"] == ["radarr"]
-    assert {"name": "URL", "value": "http://localhost:7878"} in sidecar["env"]
-    assert dict((n, r) for n, r, dummy in workloads.memory(stack))["radarr"] == 192 + 32     # the sidecar counts
-    monitors = [o["metadata"]["name"] for o in objects if o["kind"] == "ServiceMonitor"]
-    assert monitors == ["prowlarr", "radarr", "sonarr", "bazarr"]      # Exportarr knows them; not Jellyfin
-    names = kinds(platform_model.objects(stack))
-    assert {"PrometheusRule/arrkestra", "ConfigMap/arrkestra-dashboard", "HelmChart/kube-prometheus-stack"} <= set(names)
-    rules = [o for o in platform_model.objects(stack) if o["kind"] == "PrometheusRule"][0]["spec"]["groups"][0]["rules"]
-    assert [r["alert"] for r in rules] == ["ArrkestraAppDown", "ArrkestraQueueStuck", "ArrkestraDiskNearlyFull"]
-
-
-def test_vpn_sidecar_and_killswitch_policy():
-    stack = stack_model.build({"vpn": VPN})
-    objects = workloads.objects(stack)
-    namespace = objects[0]["metadata"]["labels"]
-    assert namespace["pod-security.kubernetes.io/enforce"] == "privileged"
-    assert namespace["pod-security.kubernetes.io/warn"] == "restricted"
-    qbit = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "qbittorrent"][0]
-    gluetun = qbit["spec"]["template"]["spec"]["initContainers"][-1]
-    assert gluetun["name"] == "gluetun" and gluetun["restartPolicy"] == "Always"
-    assert gluetun["securityContext"]["capabilities"]["add"] == ["NET_ADMIN"]
-    assert {"name": "FIREWALL_INPUT_PORTS", "value": "8080"} in gluetun["env"]
-    policy = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
-    assert policy["policyTypes"] == ["Ingress", "Egress"]
-    dns, tunnel = policy["egress"]
-    assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
-    assert tunnel["to"] == [{"ipBlock": {"cidr": "193.32.249.66/32"}}]
-    anywhere = workloads.objects(stack_model.build({"vpn": dict(VPN, endpoints=["0.0.0.0/0"])}))
-    policy = [o for o in anywhere if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
-    assert policy["egress"][1]["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.42.0.0/16", "10.43.0.0/16"]}}]
-    assert tunnel["ports"] == [{"port": 51820, "protocol": "UDP"}]
-    radarr = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "radarr"][0]
-    assert "initContainers" not in radarr["spec"]["template"]["spec"]
-
-
-def test_network_policies_let_in_the_ingress_and_the_callers_only():
-    stack = stack_model.build({})
-    objects = workloads.objects(stack)
-    policies = dict((o["metadata"]["name"], o["spec"]) for o in objects if o["kind"] == "NetworkPolicy")
-    assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
-    # The collection's Jobs (backups, restores, data layout) reach nothing; their pods carry those components.
-    jobs = policies["jobs-deny-egress"]
-    assert jobs["policyTypes"] == ["Egress"] and "egress" not in jobs
-    assert jobs["podSelector"]["matchExpressions"][0]["values"] == ["backup", "data"]
-    backed_up = workloads.objects(stack_model.build({"backups": {"enabled": True}}))
-    components = set(o["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
-                     for o in backed_up if o["kind"] == "CronJob" and o["metadata"]["name"].endswith("-backup"))
-    components |= set(o["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
-                      for o in backed_up if o["kind"] == "Job")
-    assert components == {"backup", "data"}, components
-    ingress, callers = policies["qbittorrent"]["ingress"]
-    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}}}]
-    assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] for p in callers["from"]] == ["radarr", "sonarr"]
-    assert "Egress" not in policies["qbittorrent"]["policyTypes"]
-    # FlareSolverr has no authentication: no ingress, only Prowlarr may call it.
-    [flaresolverr] = policies["flaresolverr"]["ingress"]
-    assert flaresolverr["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "prowlarr"}}}]
-    assert "flaresolverr" not in [o["metadata"]["name"] for o in objects if o["kind"] == "Ingress"]
-    assert not [o for o in workloads.objects(stack_model.build({"network_policies": {"enabled": False}}))
-                if o["kind"] == "NetworkPolicy"]
-
-
-def test_backups_a_cronjob_per_config_volume_and_a_restore_job():
-    stack = stack_model.build({"backups": {"enabled": True, "keep": 3}})
-    objects = workloads.objects(stack)
-    jobs = [o["metadata"]["name"] for o in objects if o["kind"] == "CronJob" and o["metadata"]["name"].endswith("-backup")]
-    assert "radarr-backup" in jobs and "flaresolverr-backup" not in jobs and "recyclarr-backup" not in jobs
-    scripts = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "arrkestra-backup"][0]
-    assert set(scripts["data"]) == {"backup.sh", "restore.sh"}
-    job = backups.restore_job(stack, "radarr", "radarr-20261129T033000Z.tar.gz")
-    container = job["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"] == ["sh", "/scripts/restore.sh", "radarr-20261129T033000Z.tar.gz"]
-    assert {"name": "BACKUP_DIR", "value": "/data/backups"} in container["env"]
-    with pytest.raises(stack_model.StackError, match="no app of the stack with backups"):
-        backups.restore_job(stack_model.build({}), "radarr")
-
-
-@pytest.mark.parametrize("vpn, port, env", [
-    ({"provider": "airvpn"}, 1637, None),                        # gluetun's defaults, not 51820 for every provider
-    ({"provider": "ivpn"}, 58237, None),
-    ({"provider": "windscribe"}, 1194, None),
-    ({"provider": "mullvad"}, 51820, None),
-    ({"provider": "mullvad", "port": 3000}, 3000, "3000"),      # a port of one's own: gluetun is told it too
-    ({"provider": "nordvpn", "type": "openvpn", "protocol": "tcp"}, 443, None),
-    ({"provider": "private internet access", "type": "openvpn"}, 1198, None),
-    ({"provider": "custom", "port": 51821}, 51821, "51821"),
-])
-def test_the_killswitch_opens_the_port_gluetun_dials(vpn, port, env):
-    credentials = {"WIREGUARD_PRIVATE_KEY": "k", "OPENVPN_USER": "u", "OPENVPN_PASSWORD": "p"}
-    stack = stack_model.build({"vpn": dict({"enabled": True, "credentials": credentials, "endpoints": ["198.51.100.0/24"]},
-                                           **vpn)})
-    objects = workloads.objects(stack)
-    policy = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "qbittorrent"][0]["spec"]
-    assert policy["egress"][1]["ports"][0]["port"] == port
-    qbit = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "qbittorrent"][0]
-    gluetun = qbit["spec"]["template"]["spec"]["initContainers"][-1]
-    given = dict((e["name"], e.get("value")) for e in gluetun["env"])
-    name = "WIREGUARD_ENDPOINT_PORT" if vpn.get("type", "wireguard") == "wireguard" else "OPENVPN_ENDPOINT_PORT"
-    assert given.get(name) == env
-    # The app starts only when the tunnel is up.
-    assert gluetun["startupProbe"]["exec"]["command"] == ["/gluetun-entrypoint", "healthcheck"]
-
-
-@pytest.mark.parametrize("vpn, message", [
-    ({"provider": "custom"}, "give arrkestra_vpn.port"),
-    ({"provider": "protonvpn", "port": 1234}, "gluetun keeps protonvpn's WireGuard port at 51820"),
-    ({"provider": "cyberghost"}, "gluetun has no wireguard for provider cyberghost"),
-])
-def test_vpn_ports_gluetun_would_refuse(vpn, message):
-    with pytest.raises(stack_model.StackError) as err:
-        stack_model.build({"vpn": dict({"enabled": True, "credentials": {"WIREGUARD_PRIVATE_KEY": "k"},
-                                        "endpoints": ["198.51.100.0/24"]}, **vpn)})
-    assert message in str(err.value)
-
-
-# -- a cluster the user brings (arrkestra_distribution: existing) -----------------------------------
-def _classes(*names, default=None):
-    return [{"metadata": {"name": n, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}
-                          if n == default else {}}} for n in names]
-
-
 def test_existing_installs_helm_controller_and_traefik_and_no_load_balancer():
     stack = stack_model.build({"distribution": "existing"})
     platform = stack["platform"]
@@ -288,50 +165,6 @@ def test_existing_cluster_problems_name_what_to_fix():
     bare = {"ingress": {"enabled": False}, "certificates": {"enabled": False}, "helm_controller": False}
     stack = stack_model.build(dict(bare, distribution="existing"))
     assert platform_model.existing_cluster_problems(stack, "v1.34.0", _classes("local-path"), {}) == []
-
-
-def test_empty_config_storage_class_is_the_clusters_default():
-    stack = stack_model.build({"distribution": "existing", "config_storage_class": ""})
-    claims = [o for a in stack["apps"] for o in workloads.app_objects(stack, a) if o["kind"] == "PersistentVolumeClaim"]
-    assert claims and all("storageClassName" not in c["spec"] for c in claims)
-
-
-def test_images_of_the_collections_own_containers_can_be_replaced():
-    images = {"helper": "registry.lan/busybox:1.37.0", "sqlite": "registry.lan/sqlite3:3.47.2",
-              "gluetun": "registry.lan/gluetun:v3.40.0", "exportarr": "registry.lan/exportarr:v2.3.0",
-              "helm_controller": "registry.lan/helm-controller:v0.16.5"}
-    stack = stack_model.build({"distribution": "talos", "images": images, "vpn": VPN, "monitoring": {"enabled": True},
-                               "backups": {"enabled": True},
-                               "load_balancer": METALLB})
-    everything = platform_model.objects(stack) + workloads.objects(stack)
-    used = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("image"), str):
-                used.add(node["image"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(everything)
-    apps_images = set(a["image"] for a in stack["apps"])
-    assert set(catalog.SUPPORT_IMAGES.values()).isdisjoint(used)
-    assert used - apps_images <= set(images.values())
-    assert {"registry.lan/sqlite3:3.47.2", "registry.lan/gluetun:v3.40.0", "registry.lan/helm-controller:v0.16.5",
-            "registry.lan/exportarr:v2.3.0", "registry.lan/busybox:1.37.0"} <= used
-
-
-@pytest.mark.parametrize("images, message", [
-    ({"busybox": "x/busybox:1"}, "arrkestra_images: unknown name(s) busybox"),
-    ({"helper": "x/busybox:latest"}, "arrkestra_images.helper 'x/busybox:latest' must name a pinned tag"),
-    (["x/busybox:1"], "arrkestra_images must be a mapping"),
-])
-def test_bad_images_name_the_variable(images, message):
-    with pytest.raises(stack_model.StackError) as raised:
-        stack_model.build({"images": images})
-    assert message in str(raised.value)
 
 
 def test_metallb_pool_never_holds_a_node():
