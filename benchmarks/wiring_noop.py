@@ -113,7 +113,7 @@ def table(lab, title):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--stack", choices=sorted(STACKS), default="six")
     parser.add_argument("--naive", action="store_true", help="also time one task per Servarr link")
     args = parser.parse_args()

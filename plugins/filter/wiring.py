@@ -19,7 +19,7 @@ def wiring_links(apps, settings=None, on_error="raise"):
     ``{"error": message}`` (the role fails with it alone, before any call)."""
     settings = dict(settings or {})
     settings["item_specs"] = dict((name, spec["options"]) for name, spec in servarr.links_spec().items()
-                                  if name != "app")
+                                  if name in link_table.groups(module_name="servarr_links"))
     try:
         return links_model.derive(list(apps or []), settings)
     except links_model.LinkError as exc:

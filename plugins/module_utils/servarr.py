@@ -703,8 +703,11 @@ LINK_LISTS = tuple((name,) + LINK_RECONCILERS[name] + (link_table.kinds_of(name,
 
 def links_spec():
     item = {"type": "list", "elements": "dict", "default": []}
+    login = dict((k, v) for k, v in auth_spec().items() if k != "app")
     return {
         "app": {"type": "str", "required": True, "choices": sorted(k for k in APPS if k != "readarr")},
+        "auth": {"type": "dict", "options": login, "required_together": [("username", "password")],
+                 "required_if": [("method", "forms", ("username", "password"))]},
         "tags": dict(item, options=tag_spec()),
         "root_folders": dict(item, options=root_folder_spec("lidarr")),
         "download_clients": dict(item, options=download_client_spec()),
@@ -720,9 +723,11 @@ def run_links(argument_spec):
              for name, dummy, dummy, apps in LINK_LISTS if module.params[name] and app not in apps]
     if wrong:
         module.fail_json(msg=" ".join(wrong))
+    # The login first: it is what a person uses, and it needs nothing else of the app.
     run_links_module(module, lambda m: ServarrSession(m, app),
-                     lambda session: [(name, functools.partial(make, module, session), header)
-                                      for name, make, header, dummy in LINK_LISTS])
+                     lambda session: [("auth", functools.partial(AuthReconciler, module, session), lambda p: "login")]
+                     + [(name, functools.partial(make, module, session), header)
+                        for name, make, header, dummy in LINK_LISTS])
 
 
 # -- servarr_auth: the UI login of one app ------------------------------------------------

@@ -14,8 +14,8 @@ description:
   M(arrkestra.homelab.prowlarr_application), ...).
 - Each collection of the app is read once however many items name it, so a run that changes nothing sends one C(GET)
   per collection and no write. This is what the wiring phase (C(arrkestra.homelab.wiring)) uses.
-- Items are reconciled in this order - tags, root folders, download clients, applications, indexer proxies - and
-  in list order within each.
+- Items are reconciled in this order - the login (O(auth)), tags, root folders, download clients, applications,
+  indexer proxies - and in list order within each.
 author: Arrkestra engineers (@arrkestra)
 options:
   app:
@@ -29,6 +29,59 @@ options:
     - prowlarr
     - radarr
     - sonarr
+  auth:
+    description:
+      - The UI login of the app, as M(arrkestra.homelab.servarr_auth) sets it; reconciled first. Left out, the login is
+        not looked at.
+    type: dict
+    suboptions:
+      method:
+        description:
+          - V(forms) shows a login page and needs O(auth.username) and O(auth.password).
+          - V(external) leaves the login to a proxy in front of the app (the app asks nothing).
+          - V(none) turns the login off; the apps then show the "Authentication Required" dialog to every visitor.
+          - When the container sets the environment variable C(<APP>__AUTH__METHOD) (for example C(RADARR__AUTH__METHOD=Forms))
+            the app ignores what is saved here; the module then fails, naming the variable, if the method it wants is another
+            one.
+        type: str
+        choices:
+          - external
+          - forms
+          - none
+        default: forms
+      required:
+        description:
+          - V(enabled) asks every visitor to log in; V(disabled_for_local_addresses) lets visitors from private networks
+            (LAN, pod network) in without one.
+          - Overridden by the environment variable C(<APP>__AUTH__REQUIRED) when the container sets it.
+        type: str
+        choices:
+          - disabled_for_local_addresses
+          - enabled
+        default: enabled
+      username:
+        description:
+          - Name of the user; the apps store it in lower case and the module compares it so.
+          - Required with O(auth.method=forms), together with O(auth.password).
+        type: str
+      password:
+        description:
+          - Password of the user. When it is written follows O(auth.update_password).
+        type: str
+      update_password:
+        description:
+          - V(on_create) writes the password only when the app has no user yet. A changed O(auth.password) is not noticed
+            - the apps cannot tell - so to rotate it run once with V(always) or V(verify).
+          - V(verify) signs in with O(auth.username) and O(auth.password) (C(POST /login), which changes nothing in the
+            app) and writes the password only when that fails. It costs one sign-in per run, which the app logs (a failed
+            one as a warning).
+          - V(always) writes the password on every run; the task then always reports a change.
+        type: str
+        choices:
+          - always
+          - on_create
+          - verify
+        default: on_create
   tags:
     description:
     - Tags of the app (any app), by label; they are reconciled first, so the other resources can name them.
@@ -459,6 +512,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+auth:
+  description: The result of O(auth) - C(changed), C(changes) and C(auth) (the password hidden); None without O(auth).
+  returned: always
+  type: dict
 tags:
   description: One result per item of O(tags), in order - C(changed), C(changes) and C(tag).
   returned: always
