@@ -42,8 +42,14 @@ system_packages() {
 run_lint() {
     stage "ansible-lint (production profile)"
     ansible-lint --profile production --offline
-    stage "antsibull-docs: the documentation of every module, filter and role"
+    stage "antsibull-docs: the documentation of every module, filter and role, linted and built"
     (cd .collections/ansible_collections/arrkestra/homelab && antsibull-docs lint-collection-docs --plugin-docs .)
+    local docs out
+    docs="$(mktemp -d)"
+    out="$(antsibull-docs collection --use-current --dest-dir "$docs" arrkestra.homelab 2>&1)" || { echo "$out"; return 1; }
+    rm -rf "$docs"
+    # a warning is a failure too
+    if [ -n "$out" ]; then echo "$out"; return 1; fi
 }
 
 run_sanity() {
