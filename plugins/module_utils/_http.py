@@ -160,7 +160,9 @@ class HttpClient:
         self.sleep = sleep
         self.app_version = None
         self.requests = []  # (method, path) of every request sent, for tests and benchmarks
-        verify = tls_context(validate_certs, ca_path, client_cert, client_key)
+        # A plain-HTTP URL never opens TLS (redirects are not followed): no CA bundle to load for it.
+        https = self.base_url.lower().startswith("https://")
+        verify = tls_context(validate_certs, ca_path, client_cert, client_key) if https else False
         self._client = httpx.Client(base_url=self.base_url, headers=headers or {}, auth=auth,
                                     timeout=timeout, verify=verify, transport=transport,
                                     follow_redirects=False)
