@@ -182,7 +182,8 @@ def namespace_object(stack):
     # The API server sets kubernetes.io/metadata.name itself; naming it here keeps the second
     # server-side apply from taking the field over (a write on an unchanged stack).
     labels = dict(kube.labels(), **{"pod-security.kubernetes.io/enforce": "restricted", "kubernetes.io/metadata.name": ns})
-    labels.update(vpn.namespace_labels(stack))
+    for more in _hooks("namespace_labels"):
+        labels.update(more(stack))
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}
 
 
