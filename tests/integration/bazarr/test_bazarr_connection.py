@@ -58,3 +58,17 @@ def test_clear_errors(tmp_path, bazarr):
     assert "Bazarr refused the request GET /api/system/settings as unauthorized (401)" in results["wrong key"]["msg"]
     assert "value of kind must be one of: radarr, sonarr" in results["bad kind"]["msg"]
     assert "Cannot connect to Bazarr at http://127.0.0.1:9" in results["down"]["msg"]
+
+
+def test_links_set_both_connections_reading_the_settings_once(tmp_path, bazarr):
+    """bazarr_links: Radarr and Sonarr in one run; a re-run reads Bazarr's settings once and writes nothing."""
+    playbook = Playbook(tmp_path)
+    links = {"name": "links", "arrkestra.homelab.bazarr_links": {"url": bazarr.url, "api_key": KEY, "connections": [
+        {"kind": "radarr", "host": "radarr.media.svc.cluster.local", "port": 7878, "app_api_key": RADARR_KEY},
+        {"kind": "sonarr", "host": "sonarr.media.svc.cluster.local", "port": 8989, "app_api_key": RADARR_KEY}]}}
+    first = playbook.run([links])["links"]
+    assert first["changed"] and RADARR_KEY not in str(first)
+    assert bazarr.settings["general"]["use_radarr"] and bazarr.settings["general"]["use_sonarr"]
+    bazarr.reset_log()
+    again = playbook.run([links])["links"]
+    assert not again["changed"] and bazarr.writes() == [] and again["requests"] == 1

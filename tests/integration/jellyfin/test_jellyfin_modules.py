@@ -132,3 +132,30 @@ def test_clear_errors(tmp_path, jellyfin):
     assert "exists in Jellyfin as music, not movies" in results["type change"]["msg"]
     assert "Cannot connect to Jellyfin at http://127.0.0.1:9" in results["down"]["msg"]
     assert "nope" not in str(results)
+
+
+def test_links_set_up_a_new_server_in_one_run_then_read_only(tmp_path, jellyfin):
+    """jellyfin_links: the wizard, the key and the libraries in one run; check mode stops after the wizard (no admin
+    to sign in with yet); a re-run with the key it returned reads each collection once and signs in no more."""
+    movies, shows = tmp_path / "movies", tmp_path / "tv"
+    movies.mkdir()
+    shows.mkdir()
+    playbook = Playbook(tmp_path)
+
+    def task(**extra):
+        return {"name": "links", "no_log": False, "arrkestra.homelab.jellyfin_links": admin(jellyfin, **dict({
+            "startup": {"server_name": "Home"}, "api_keys": [{"name": "arrkestra"}],
+            "libraries": [{"name": "Movies", "collection_type": "movies", "paths": [str(movies)]},
+                          {"name": "Shows", "collection_type": "tvshows", "paths": [str(shows)]}]}, **extra))}
+    check = playbook.run([task()], check=True)["links"]
+    assert check["startup"]["changed"] and check["api_keys"] == [] and check["libraries"] == []
+    assert not jellyfin.completed and jellyfin.writes() == []
+    first = playbook.run([task()])["links"]
+    assert first["changed"] and jellyfin.completed and [f["Name"] for f in jellyfin.folders] == ["Movies", "Shows"]
+    assert first["api_key"] == jellyfin.keys[0]["AccessToken"] and PASSWORD not in str(first)
+    jellyfin.reset_log()
+    again = playbook.run([task(api_key=first["api_key"])])["links"]
+    assert not again["changed"] and "api_key" not in again and again["writes"] == 0
+    assert jellyfin.writes() == []                       # no sign-in: the key it was given still works
+    reads = [path for method, path in jellyfin.log if method == "GET"]
+    assert reads.count("/Library/VirtualFolders") == 1 and reads.count("/Auth/Keys") == 1

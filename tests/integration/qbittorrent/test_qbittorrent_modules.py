@@ -111,3 +111,23 @@ def test_clear_errors(playbook, qbittorrent):
     assert "Cannot connect to qBittorrent at http://127.0.0.1:9" in results["unreachable"]["msg"]
     for result in results.values():
         assert "Traceback" not in str(result) and "not-it" not in str(result)
+
+
+def test_links_make_every_category_in_one_run(playbook, qbittorrent):
+    """qbittorrent_links: the categories of every arr instance in one run; a re-run reads them once, writes nothing;
+    a category made by hand is never touched, one switched off is removed."""
+    # (the qBittorrent of this file is shared by its tests: names of their own)
+    api(qbittorrent, "/api/v2/torrents/createCategory", {"category": "by-hand", "savePath": "/srv/by-hand"})
+    items = [{"name": name, "save_path": "/data/torrents/" + name} for name in ("l-radarr", "l-radarr-4k", "l-sonarr")]
+    task = {"name": "links", "arrkestra.homelab.qbittorrent_links": conn(qbittorrent, categories=items)}
+    check = playbook.run([task], check=True)["links"]
+    assert check["changed"] and "l-radarr" not in api(qbittorrent, "/api/v2/torrents/categories")
+    first = playbook.run([task])["links"]
+    assert first["changed"] and [r["changed"] for r in first["categories"]] == [True, True, True]
+    again = playbook.run([task])["links"]
+    assert not again["changed"] and again["writes"] == 0
+    assert again["requests"] <= 2       # the categories, once (and a sign-in only without a kept session)
+    task["arrkestra.homelab.qbittorrent_links"]["categories"] = items[:2] + [dict(items[2], state="absent")]
+    assert playbook.run([task])["links"]["changed"]
+    categories = api(qbittorrent, "/api/v2/torrents/categories")
+    assert {"by-hand", "l-radarr", "l-radarr-4k"} <= set(categories) and "l-sonarr" not in categories

@@ -117,3 +117,20 @@ def test_double_reads_sabnzbd_ini(tmp_path):
     app = SabnzbdDouble.from_ini(str(ini))
     assert (app.api_key, app.host_whitelist, app.username) == ("abc", ["sabnzbd", "sabnzbd.media.svc"], "")
     assert app.misc["download_dir"] == "/data/usenet/incomplete"
+
+
+def test_links_make_every_category_reading_them_once(tmp_path, sabnzbd):
+    """sabnzbd_links: a category per arr instance in one run; a re-run reads the categories once, writes nothing;
+    SABnzbd's default category '*' is refused by name before any call."""
+    playbook = Playbook(tmp_path)
+    items = [{"name": name, "dir": "/data/usenet/" + name} for name in ("radarr", "sonarr")]
+    links = {"name": "links", "arrkestra.homelab.sabnzbd_links": {"url": sabnzbd.url, "api_key": KEY, "categories": items}}
+    assert playbook.run([links])["links"]["changed"] and {"radarr", "sonarr"} <= set(names(sabnzbd))
+    sabnzbd.reset_log()
+    again = playbook.run([links])["links"]
+    assert not again["changed"] and again["writes"] == 0 and again["requests"] == 1
+    sabnzbd.reset_log()
+    star = {"name": "links", "arrkestra.homelab.sabnzbd_links": {"url": sabnzbd.url, "api_key": KEY,
+                                                                 "categories": [{"name": "*"}]}}
+    refused = playbook.run([star])["links"]
+    assert refused.get("failed") and "cannot be managed by name" in refused["msg"] and sabnzbd.log == []

@@ -148,3 +148,25 @@ def test_clear_errors(tmp_path, stack):
     assert "Seerr cannot reach Radarr at 127.0.0.1:9" in results["unreachable radarr"]["msg"]
     assert "reachable from Seerr" in results["unreachable radarr"]["msg"]
     assert "Seerr forbids GET /api/v1/settings/radarr (403)" in results["wrong seerr key"]["msg"]
+
+
+def test_links_set_up_and_add_the_servers_in_one_run(tmp_path, stack):
+    """seerr_links: a new Seerr set up with Jellyfin and given its Radarr in one run, with the key the setup read;
+    without a key, check mode leaves the servers for the real run; a re-run reads and writes nothing more."""
+    jellyfin, seerr, radarr = stack
+    playbook = Playbook(tmp_path)
+    args = setup(jellyfin, seerr)["arrkestra.homelab.seerr_setup"]
+    svc = service(seerr, radarr, tmp_path)["arrkestra.homelab.seerr_service"]
+    task = {"name": "links", "arrkestra.homelab.seerr_links": {
+        "url": seerr.url, "setup": dict((k, v) for k, v in args.items() if k != "url"),
+        "services": [dict((k, v) for k, v in svc.items() if k not in ("url", "api_key"))]}}
+    check = playbook.run([task], check=True)["links"]
+    assert check["setup"]["changed"] and check["services"] == [] and seerr.writes() == []
+    first = playbook.run([task])["links"]
+    assert first["changed"] and seerr.initialized and first["api_key"] == SEERR_KEY
+    assert [s["name"] for s in seerr.services["radarr"]] == ["radarr-4k"]
+    seerr.reset_log()
+    task["arrkestra.homelab.seerr_links"]["api_key"] = SEERR_KEY
+    again = playbook.run([task])["links"]
+    assert not again["changed"] and seerr.writes() == [] and again["writes"] == 0
+    assert [path for method, path in seerr.log].count("/api/v1/settings/radarr") == 1
