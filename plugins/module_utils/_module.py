@@ -68,18 +68,23 @@ def run(module, body):
         module.fail_json(msg=str(exc), **exc.to_result())
 
 
-def run_reconciler(module, open_session, make):
-    """The whole run of a resource module: ``open_session(module)`` (an object with ``close()``: the app's client
-    and what it signed in with), ``make(session).reconcile()``, the session closed, the result given back to
-    Ansible; an :class:`ApiError` ends the run in the app's own words (:func:`run`)."""
+def run_in_session(module, open_session, work):
+    """The whole run of a module: ``open_session(module)`` (an object with ``close()``: the app's client and what
+    it signed in with), ``work(session)`` giving the result, the session closed, the result given back to Ansible;
+    an :class:`ApiError` ends the run in the app's own words (:func:`run`)."""
     def body():
         session = open_session(module)
         try:
-            result = make(session).reconcile()
+            result = work(session)
         finally:
             session.close()
         module.exit_json(**result)
     run(module, body)
+
+
+def run_reconciler(module, open_session, make):
+    """The whole run of a resource module: ``make(session).reconcile()`` in :func:`run_in_session`."""
+    run_in_session(module, open_session, lambda session: make(session).reconcile())
 
 
 def link_groups(module, session, module_name, reconcilers):
@@ -94,16 +99,12 @@ def run_links_module(module, open_session, groups, skip=None, finish=None):
     ``groups(session)`` gives ``[(option, make(params), header)]`` in the order the lists are made; ``skip`` as
     :func:`reconcile_groups` takes it; ``finish(result)`` adds what the module returns besides. The result adds
     the requests the run sent and how many wrote."""
-    def body():
-        session = open_session(module)
-        try:
-            result = reconcile_groups(module, groups(session), skip)
-            if finish is not None:
-                finish(result)
-        finally:
-            session.close()
+    def work(session):
+        result = reconcile_groups(module, groups(session), skip)
+        if finish is not None:
+            finish(result)
         client = getattr(session, "client", session)
         result["requests"] = len(client.requests)
         result["writes"] = client.write_count
-        module.exit_json(**result)
-    run(module, body)
+        return result
+    run_in_session(module, open_session, work)

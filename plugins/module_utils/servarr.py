@@ -27,7 +27,7 @@ import re
 
 from . import link_table
 from ._http import ApiError, default_error_parser
-from ._module import client_from_module, new_module, require_api_key, run, run_links_module, run_reconciler
+from ._module import client_from_module, new_module, require_api_key, run_in_session, run_links_module, run_reconciler
 from ._reconcile import HIDDEN, MASK, Plan, Reconciler, find_by_name
 
 
@@ -910,15 +910,8 @@ def gather_info(module, client=None):
 
 def run_info(argument_spec):
     module = servarr_module(argument_spec)
-
-    def body():
-        session = ServarrSession(module, "radarr")
-        try:
-            result = gather_info(module, session.client)
-        finally:
-            session.close()
-        module.exit_json(changed=False, **result)
-    run(module, body)
+    run_in_session(module, lambda m: ServarrSession(m, "radarr"),
+                   lambda session: dict(gather_info(module, session.client), changed=False))
 
 
 def root_folder_spec(app):
