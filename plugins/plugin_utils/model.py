@@ -73,29 +73,28 @@ def _settings(variables):
             settings["data"].update(checks.mapping(value, "arrkestra_data", DEFAULTS["data"]))
         else:
             settings[key] = value
-    check = checks
-    settings["namespace"] = check.dns_label(settings["namespace"], "arrkestra_namespace", what="namespace name")
-    settings["domain"] = check.hostname(settings["domain"], "arrkestra_domain")
+    settings["namespace"] = checks.dns_label(settings["namespace"], "arrkestra_namespace", what="namespace name")
+    settings["domain"] = checks.hostname(settings["domain"], "arrkestra_domain")
     if len(settings["domain"]) > MAX_DOMAIN:
         raise StackError("arrkestra_domain: %d characters is too long; the apps' hostnames (<app>.<domain>) must "
                          "fit in 253, so give at most %d" % (len(settings["domain"]), MAX_DOMAIN))
-    settings["cluster_domain"] = check.hostname(settings["cluster_domain"], "arrkestra_cluster_domain")
+    settings["cluster_domain"] = checks.hostname(settings["cluster_domain"], "arrkestra_cluster_domain")
     # Every pod runs as non-root (runAsNonRoot): uid 0 would not start.
-    settings["uid"] = check.integer(settings["uid"], "arrkestra_uid", 1, MAX_ID)
-    settings["gid"] = check.integer(settings["gid"], "arrkestra_gid", 1, MAX_ID)
+    settings["uid"] = checks.integer(settings["uid"], "arrkestra_uid", 1, MAX_ID)
+    settings["gid"] = checks.integer(settings["gid"], "arrkestra_gid", 1, MAX_ID)
     settings["timezone"] = checks.timezone(settings["timezone"], "arrkestra_timezone")
     for key in ("config_storage_class_is_nfs", "config_on_nfs_forced"):
-        settings[key] = check.boolean(settings[key], "arrkestra_" + key)
+        settings[key] = checks.boolean(settings[key], "arrkestra_" + key)
     if settings["config_storage_class"] not in (None, ""):
         checks.subdomain(settings["config_storage_class"], "arrkestra_config_storage_class")
-    check.quantity(settings["config_size"], "arrkestra_config_size", "storage")
+    checks.quantity(settings["config_size"], "arrkestra_config_size", "storage")
     settings["ingress_class"] = checks.subdomain(settings["ingress_class"], "arrkestra_ingress_class")
     if settings["tls_secret"] is not None:
         checks.subdomain(settings["tls_secret"], "arrkestra_tls_secret")
-    settings["kubernetes_version"] = check.text(
+    settings["kubernetes_version"] = checks.text(
         str(settings["kubernetes_version"]), "arrkestra_kubernetes_version", r"^v?1\.[0-9]+(\.[0-9]+)?$",
         "not a Kubernetes version; give its minor version, like 1.33")
-    check.cron(settings["recyclarr_schedule"], "arrkestra_recyclarr_schedule")
+    checks.cron(settings["recyclarr_schedule"], "arrkestra_recyclarr_schedule")
     data = settings["data"]
     if data["type"] not in DATA_TYPES:
         raise StackError("arrkestra_data.type must be hostpath, nfs or pvc, not %r" % data["type"])
@@ -110,7 +109,7 @@ def _settings(variables):
         checks.absolute_path(data["export"], "arrkestra_data.export")
     if data["type"] == "pvc":
         checks.subdomain(data["claim"], "arrkestra_data.claim")
-    check.quantity(data["size"], "arrkestra_data.size", "storage")
+    checks.quantity(data["size"], "arrkestra_data.size", "storage")
     if data["storage_class"]:
         checks.subdomain(data["storage_class"], "arrkestra_data.storage_class")
     settings["data_mount"] = checks.absolute_path(settings["data_mount"], "arrkestra_data_mount")
@@ -153,19 +152,19 @@ def images(given):
 
 
 def _app(name, given, settings):
-    check, where = checks, "arrkestra_apps.%s" % name
-    given = dict(check.mapping(given, where, catalog.APP_OPTIONS))
+    where = "arrkestra_apps.%s" % name
+    given = dict(checks.mapping(given, where, catalog.APP_OPTIONS))
     if not NAME_RE.match(str(name)):
         raise StackError("%s: an instance name must be lower-case letters, digits and '-', at most 40 characters, "
                          "starting with a letter" % where)
     kind = given.get("kind") or name
     if kind not in catalog.CATALOG:
         raise StackError("%s: no app %r in the catalog%s (give `kind` for an instance such as radarr-4k; apps: %s)"
-                         % (where, kind, check.closest(str(kind), catalog.CATALOG), ", ".join(sorted(catalog.CATALOG))))
+                         % (where, kind, checks.closest(str(kind), catalog.CATALOG), ", ".join(sorted(catalog.CATALOG))))
     entry = catalog.CATALOG[kind]
     for key in ("external", "ingress"):
         if given.get(key) is not None:
-            given[key] = check.boolean(given[key], "%s.%s" % (where, key))
+            given[key] = checks.boolean(given[key], "%s.%s" % (where, key))
     external = bool(given.get("external") or entry.get("external_only"))
     if external and not given.get("url"):
         raise StackError("%s: %s is not deployed by the collection (external); give its `url` (as "
@@ -176,30 +175,30 @@ def _app(name, given, settings):
     image = given.get("image") or entry["image"]
     if not external and not pinned(image):
         raise StackError("%s.image %r must name a pinned tag or digest (never latest)" % (where, image))
-    port = check.port(given["port"], where + ".port") if given.get("port") is not None else (entry["port"] or 0)
+    port = checks.port(given["port"], where + ".port") if given.get("port") is not None else (entry["port"] or 0)
     if given.get("hostname") is not None:
-        check.hostname(given["hostname"], where + ".hostname")
+        checks.hostname(given["hostname"], where + ".hostname")
     resources = dict((key, _resources(given.get(key), entry[key], "%s.%s" % (where, key)))
                      for key in ("requests", "limits"))
     for resource in ("cpu", "memory"):
-        low, high = (check.quantity(resources[k][resource], "%s.%s.%s" % (where, k, resource),
-                                    resource) for k in ("requests", "limits"))
+        low, high = (checks.quantity(resources[k][resource], "%s.%s.%s" % (where, k, resource),
+                                     resource) for k in ("requests", "limits"))
         if low > high and high > 0:
             raise StackError("%s.requests.%s %s is more than %s.limits.%s %s: a pod never gets more than its limit; "
                              "lower the request or raise the limit"
                              % (where, resource, resources["requests"][resource], where, resource,
                                 resources["limits"][resource]))
     if given.get("config_size") is not None:
-        check.quantity(given["config_size"], where + ".config_size", "storage")
+        checks.quantity(given["config_size"], where + ".config_size", "storage")
     if given.get("schedule") is not None:
-        check.cron(given["schedule"], where + ".schedule")
-    for key, value in check.mapping(given.get("env"), where + ".env").items():
+        checks.cron(given["schedule"], where + ".schedule")
+    for key, value in checks.mapping(given.get("env"), where + ".env").items():
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(key)) or isinstance(value, (dict, list)):
             raise StackError("%s.env: %r: %r is not an environment variable; give NAME: value (letters, digits and _ "
                              "in the name, a plain value)" % (where, key, value))
-    for key, value in check.mapping(given.get("node_selector"), where + ".node_selector").items():
+    for key, value in checks.mapping(given.get("node_selector"), where + ".node_selector").items():
         checks.label(key, value, where + ".node_selector")
-    check.mapping(given.get("wiring"), where + ".wiring")
+    checks.mapping(given.get("wiring"), where + ".wiring")
     namespace, domain = settings["namespace"], settings["domain"]
     hostname = given.get("hostname") or ("%s.%s" % (name, domain))
     app = {
