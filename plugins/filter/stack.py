@@ -101,7 +101,7 @@ def stack_restart_on_credentials(objects, model, credentials):
     out = []
     for obj in objects:
         app = apps.get(obj["metadata"]["name"]) if obj["kind"] == "Deployment" else None
-        digest = app_credentials.credentials_digest(app, (credentials or {}).get(app["name"])) if app else None
+        digest = app_credentials.credentials_digest(app, (credentials or {}).get(app["name"]), credentials) if app else None
         if digest:
             obj = copy.deepcopy(obj)
             template = obj["spec"]["template"]["metadata"]

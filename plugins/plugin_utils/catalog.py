@@ -61,7 +61,14 @@ CATALOG = {
                "data": False, "credentials": ("username", "password"), "external_only": True},
     "recyclarr": {"image": "ghcr.io/recyclarr/recyclarr:7.4.1", "port": None, "probe": None,
                   "requests": ("25m", "64Mi"), "limits": ("250m", "256Mi"), "data": False, "cronjob": True,
-                  "credentials": ()},
+                  "credentials": (), "calls": ("radarr", "sonarr")},
+    # Unpackerr extracts what the torrent clients downloaded as archives, for every arr instance, configured by
+    # environment only; its web server (metrics and "/") is on 5656 only with UN_WEBSERVER_METRICS
+    # (docs/upstream-facts.md). Nobody calls it: no ingress, not wired.
+    "unpackerr": {"image": "ghcr.io/unpackerr/unpackerr:v0.15.2", "port": 5656, "probe": "/",
+                  "requests": ("10m", "32Mi"), "limits": ("1", "512Mi"), "data": True, "config": False,
+                  "credentials": (), "ingress": False, "controller_calls": False, "wired": False,
+                  "calls": ("radarr", "sonarr", "lidarr")},
 }
 #: The stack the local inventory runs when it names no app.
 DEFAULT_STACK = ("prowlarr", "radarr", "sonarr", "bazarr", "qbittorrent", "flaresolverr", "jellyfin", "seerr",

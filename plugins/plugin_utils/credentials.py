@@ -74,10 +74,13 @@ def complete_credentials(stack, existing, random_bytes):
 CREDENTIALS_ANNOTATION = "arrkestra.io/credentials-digest"
 
 
-def credentials_digest(app, credentials):
-    """A digest of what ``app`` reads from its Secret at start (its random API key, qBittorrent's salted password
-    hash): on its pod template, so that a rotation restarts it; None for an app that reads nothing."""
-    values = [(credentials or {}).get(key) for key in app.get("reads_at_start") or ()]
+def credentials_digest(app, credentials, everyone=None):
+    """A digest of what ``app`` reads from Secrets at start - from its own (``credentials``: its random API key,
+    qBittorrent's salted password hash) or, for an ``[app, key]`` entry, from another app's (``everyone``:
+    Unpackerr reads the arr apps' keys): on its pod template, so that a rotation restarts it; None for an app that
+    reads nothing."""
+    values = [(credentials or {}).get(key) if isinstance(key, str) else ((everyone or {}).get(key[0]) or {}).get(key[1])
+              for key in app.get("reads_at_start") or ()]
     if not values:
         return None
     return hashlib.sha256(json.dumps(values).encode("utf-8")).hexdigest()[:16]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import catalog, checks, links, network, platform
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
+    catalog, checks, links, network, platform, unpackerr)
 
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 TAG_RE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
@@ -229,7 +230,7 @@ def _app(name, given, settings):
     # or directly at the ingress hostname.
     scheme = "https" if settings.get("tls_secret") else "http"
     app["web_url"] = ("%s://%s" % (scheme, hostname)) if app["ingress"] else None
-    app["wired"] = bool(app["url"])
+    app["wired"] = bool(app["url"]) and entry.get("wired", True)
     app["proxy_path"] = None
     if given.get("controller_url") or external or not port:
         app["controller_access"] = "direct"
@@ -303,6 +304,7 @@ def build(variables, nodes=None):
     data = dict(settings["data"])
     mount = settings["data_mount"].rstrip("/")
     _wiring_facts(apps, mount)
+    unpackerr.instances(apps)
     who_calls = network.callers(apps)
     for app in apps:
         app["callers"] = who_calls[app["name"]]     # the apps that call its API: its NetworkPolicy lets them in

@@ -6,7 +6,7 @@ and what the other features open (Prometheus, the VPN's egress); the collection'
 
 from __future__ import annotations
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import checks, kube, links, metrics, vpn
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import catalog, checks, kube, links, metrics, vpn
 
 #: The components of the collection's own Jobs' pods (backups and restores, the data layout): no network at all.
 JOB_COMPONENTS = ("backup", "data")
@@ -17,8 +17,8 @@ def enabled(stack):
 
 
 def callers(apps):
-    """``{instance: [instances that call its API]}`` of the stack's apps, from the links the wiring phase makes (and
-    Recyclarr); the model keeps each app's as its ``callers``."""
+    """``{instance: [instances that call its API]}`` of the stack's apps, from the links the wiring phase makes and
+    the catalog's ``calls`` (Recyclarr, Unpackerr); the model keeps each app's as its ``callers``."""
     linked = [{"name": a["name"], "kind": a["kind"], "url": a["url"], "wiring": a["wiring"]} for a in apps if a["url"]]
     try:
         made = links.derive(linked)
@@ -31,11 +31,10 @@ def callers(apps):
         out.setdefault(link["to"], set()).add(link["app"])
         if link["group"] == "applications":                   # Prowlarr pushes indexers; the arr app calls them
             out.setdefault(link["app"], set()).add(link["to"])
-    for app in apps:
-        if app["kind"] == "recyclarr":
-            for target in apps:
-                if target["kind"] in ("radarr", "sonarr"):
-                    out[target["name"]].add(app["name"])
+    for app in apps:     # the apps the controller does not wire but that call others (Recyclarr, Unpackerr)
+        for target in apps:
+            if target["kind"] in catalog.CATALOG.get(app["kind"], {}).get("calls", ()):
+                out[target["name"]].add(app["name"])
     return dict((k, sorted(v)) for k, v in out.items())
 
 
