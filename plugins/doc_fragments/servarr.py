@@ -53,10 +53,11 @@ options:
     default: false
   force_save:
     description:
-      - Save with C(forceSave=true). The app then skips its connection test and its warnings (for example
-        C(Category is recommended)), but still checks name, priority and implementation.
-      - Use it when the other side is not running yet. Without it the app's validation messages are
-        reported as they are.
+      - Save with C(forceSave=true). The app then lets its warnings pass (for example C(Category is recommended))
+        and skips its connection test on an update; it still checks name, priority and implementation, and it
+        still runs the connection test when it B(creates) an enabled resource (the apps' C(ProviderControllerBase)).
+      - Use it to update a resource while the other side is not running. Without it the app's validation messages
+        are reported as they are.
     type: bool
     default: false
 notes:
@@ -118,6 +119,78 @@ options:
   client_api_key:
     description:
       - API key of the download client (SABnzbd; secret, see O(update_secrets)). Field C(apiKey).
+    type: str
+"""
+
+    # Notifications ("Connect") of Radarr, Sonarr and Lidarr.
+    NOTIFICATION = r"""
+options:
+  implementation:
+    description:
+      - The notification, as the app's schema names it (case ignored) - V(MediaBrowser) ("Emby / Jellyfin"),
+        V(PlexServer) ("Plex Media Server"), or any other implementation of C(GET /notification/schema)
+        (V(Webhook), V(Discord)...), whose settings then go in O(fields).
+      - Required to create the notification; an existing one cannot change implementation.
+    type: str
+  events:
+    description:
+      - The events the notification acts on, as snake-case words of the app's C(on*) flags - for Radarr
+        V(grab), V(download), V(upgrade), V(rename), V(movie_added), V(movie_delete), V(movie_file_delete),
+        V(movie_file_delete_for_upgrade), V(health_issue), V(health_restored), V(application_update),
+        V(manual_interaction_required); Sonarr has V(import_complete), V(series_add), V(series_delete),
+        V(episode_file_delete)...; Lidarr V(release_import), V(artist_add), V(album_delete), V(track_retag)...
+        (the flags are read from the app, so the module follows its version).
+      - Every event not listed is off. An event the implementation does not act on (its C(supportsOn*) is false)
+        is refused, since the app would store it and do nothing. Omitted, the events stay as they are (none on a
+        new notification); a notification with no event is not tested by the app.
+    type: list
+    elements: str
+  include_health_warnings:
+    description:
+      - With V(health_issue), notify about health warnings too, not only errors (C(includeHealthWarnings)).
+    type: bool
+  host:
+    description:
+      - Host name of the media server B(as the app reaches it) (in Kubernetes, its service name), without
+        C(http://). Field C(host).
+    type: str
+  port:
+    description:
+      - Port of the media server (the apps default to V(8096) for Emby / Jellyfin, V(32400) for Plex). Field C(port).
+    type: int
+  use_ssl:
+    description:
+      - Connect to the media server with HTTPS. Field C(useSsl).
+    type: bool
+  url_base:
+    description:
+      - URL base of the media server, a path such as V(/jellyfin) (not a URL). Field C(urlBase).
+    type: str
+  server_api_key:
+    description:
+      - API key of Emby / Jellyfin (secret, see O(update_secrets)). Field C(apiKey); required by the app.
+    type: str
+  auth_token:
+    description:
+      - Plex account token (C(X-Plex-Token)) the app calls Plex Media Server with (secret, see O(update_secrets)).
+        Field C(authToken); the app fails without one.
+    type: str
+  update_library:
+    description:
+      - Ask the media server to look at the folder of what was imported, renamed or deleted (C(updateLibrary)).
+    type: bool
+  notify:
+    description:
+      - Emby only - send a message to the server's dashboard (C(notify)); Jellyfin has no such endpoint.
+    type: bool
+  map_from:
+    description:
+      - Path prefix as the app sees its media, to rewrite into O(map_to) when the media server mounts the media
+        elsewhere (C(mapFrom); Radarr and Sonarr, and Lidarr's Plex notification).
+    type: str
+  map_to:
+    description:
+      - Path prefix as the media server sees the media (C(mapTo)).
     type: str
 """
 

@@ -28,11 +28,10 @@ def wiring_links(apps, settings=None, on_error="raise"):
         raise AnsibleFilterError("Cannot wire the stack: %s" % exc)
 
 
-def wiring_plan(links, apps, previous=None, fingerprints=None):
-    """``{app: {group: [items]}}``: what to make, and what the previous run made that is gone; links whose secrets
-    the ``previous`` record has another fingerprint of (a rotated secret) are rewritten (``update_secrets``)."""
-    return links_model.plan(list(apps or []), list(links or []), previous or [],
-                            links_model.rotated(previous, fingerprints or {}))
+def wiring_plan(links, apps, previous=None):
+    """``{app: {group: [items]}}``: what to make, and what the previous run made that is gone; the items whose app
+    masks their secrets carry what :func:`wiring_resolve` needs to rewrite a rotated one."""
+    return links_model.plan(list(apps or []), list(links or []), previous or [])
 
 
 def wiring_fingerprints(links, apps, credentials, key):
@@ -57,24 +56,34 @@ def wiring_record(links, fingerprints=None):
     return links_model.record(list(links or []), fingerprints)
 
 
-def wiring_resolve(items, credentials):
+def wiring_resolve(items, credentials, missing_ok=False, key=None):
     """``items`` with each ``_secrets`` reference replaced by the credential it names.
 
     The result holds secrets: use it only in the arguments of a module that
-    marks those options ``no_log``.
+    marks those options ``no_log``. With ``missing_ok`` (check mode), a credential
+    not known yet - one the run itself makes, like Jellyfin's API key - is left out
+    instead of failing. With the wiring's ``key``, an item whose secrets differ from
+    what the previous run pushed gets ``update_secrets`` (decided now, with the
+    credentials known now).
     """
     resolved = []
     for item in items or ():
+        rewrite = key is not None and links_model.needs_rewrite(item, credentials, key)
         item = dict(item)
+        item.pop("_rotation", None)
+        if rewrite:
+            item["update_secrets"] = True
         references = item.pop("_secrets", None) or {}
         if item.get("state") == "absent":
             references = {}     # deleting by name needs no secret
-        for option, (app, key) in references.items():
-            value = ((credentials or {}).get(app) or {}).get(key)
+        for option, (app, name) in references.items():
+            value = ((credentials or {}).get(app) or {}).get(name)
+            if value in (None, "") and missing_ok:
+                continue
             if value in (None, ""):
                 raise AnsibleFilterError(
                     "No %s is known for %s, which a link needs: the apps phase keeps it in the app's Kubernetes "
-                    "Secret; without a cluster give it in wiring_credentials['%s']['%s']." % (key, app, app, key))
+                    "Secret; without a cluster give it in wiring_credentials['%s']['%s']." % (name, app, app, name))
             item[option] = value
         resolved.append(item)
     return resolved
@@ -88,7 +97,7 @@ def wiring_single(items, credentials, extra=None):
     if not present:
         return None
     if credentials is None:     # its secrets are the module's own options, given apart
-        item = dict((k, v) for k, v in present[0].items() if k != "_secrets")
+        item = dict((k, v) for k, v in present[0].items() if k not in ("_secrets", "_rotation"))
     else:
         item = wiring_resolve(present[:1], credentials)[0]
     item.pop("state", None)

@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
+import time
+
 from ._http import ApiError
 from ._module import client_from_module, link_groups, new_module, run_links_module, run_reconciler
 from ._reconcile import Reconciler, differences, find_by_name
 
 CLIENT_HEADER = 'MediaBrowser Client="Arrkestra", Device="Ansible", DeviceId="arrkestra-ansible", Version="1"'
+#: How long a run waits for a Jellyfin that is still migrating its database at start-up (seconds).
+BOOT_WAIT = 300
 COLLECTION_TYPES = ("movies", "tvshows", "music", "musicvideos", "homevideos", "boxsets", "books", "mixed")
 
 
@@ -60,6 +64,26 @@ class JellyfinSession:
                            hint="Check that `url` points at Jellyfin, including its base URL.")
         return info
 
+    def wizard_completed(self, info):
+        """Whether the wizard ran, from ``/System/Info/Public``; a server still starting up is waited for.
+
+        While Jellyfin migrates its database at start-up, a stand-in server answers ``/System/Info/Public`` with
+        ``StartupWizardCompleted: false`` whatever the real state, and ``/health`` with 200 "Degraded"
+        (docs/upstream-facts.md): a "not completed" is trusted only once ``/health`` says "Healthy"."""
+        deadline = time.monotonic() + BOOT_WAIT
+        while not info.get("StartupWizardCompleted"):
+            health = self.client.request("GET", "/health", raw_path=True, expect=(503,)).text.strip()
+            if health == "Healthy":
+                return False
+            if time.monotonic() > deadline:
+                raise ApiError("Jellyfin is still starting up after %d s: GET /health says %r, so whether its "
+                               "first-run wizard ran cannot be told." % (BOOT_WAIT, health[:80]),
+                               hint="Look at Jellyfin's log (a long database migration, or a failing health check), "
+                                    "then run again.")
+            time.sleep(2)
+            info = self.public_info()
+        return True
+
     def sign_in(self, username=None, password=None):
         """Signs in once per run: with the admin user, or with the API key when no user is given."""
         if self.token and username is None:
@@ -101,7 +125,7 @@ class StartupReconciler(Reconciler):
     def fetch(self):
         info = self.session.public_info()
         self.result["version"] = info.get("Version")
-        return {"wizard_completed": bool(info.get("StartupWizardCompleted")), "server_name": info.get("ServerName")}
+        return {"wizard_completed": self.session.wizard_completed(info), "server_name": info.get("ServerName")}
 
     def build(self, current):
         if current["wizard_completed"]:
@@ -121,7 +145,10 @@ class StartupReconciler(Reconciler):
                                                "MetadataCountryCode": p["metadata_country"],
                                                "PreferredMetadataLanguage": p["metadata_language"]})
         client.get("/Startup/User")      # makes the initial user; the POST fails without it
-        client.post("/Startup/User", {"Name": p["admin_user"], "Password": p["admin_password"]})
+        # Jellyfin 12 refuses (403) to set a first user who already has a password: a wizard cut short after this
+        # step. The sign-in below then proves the password is the one given (docs/upstream-facts.md).
+        client.request("POST", "/Startup/User", json_body={"Name": p["admin_user"], "Password": p["admin_password"]},
+                       expect=(403,))
         client.post("/Startup/RemoteAccess", {"EnableRemoteAccess": p["enable_remote_access"],
                                               "EnableAutomaticPortMapping": False})
         client.post("/Startup/Complete")
@@ -310,6 +337,91 @@ def run_library(module):
     _session_run(module, LibraryReconciler)
 
 
+# -- transcoding (encoding options) ------------------------------------------------------------
+#: Module option -> field of Jellyfin's EncodingOptions (MediaBrowser.Model/Configuration/EncodingOptions.cs at
+#: v10.11.11; JSON names are the property names, matched with their case: docs/upstream-facts.md).
+ENCODING_FIELDS = {
+    "hardware_acceleration": "HardwareAccelerationType",
+    "vaapi_device": "VaapiDevice",
+    "qsv_device": "QsvDevice",
+    "enable_hardware_encoding": "EnableHardwareEncoding",
+    "hardware_decoding_codecs": "HardwareDecodingCodecs",
+    "enable_10bit_hevc_decoding": "EnableDecodingColorDepth10Hevc",
+    "enable_10bit_vp9_decoding": "EnableDecodingColorDepth10Vp9",
+    "prefer_system_native_hw_decoder": "PreferSystemNativeHwDecoder",
+    "intel_low_power_h264_encoder": "EnableIntelLowPowerH264HwEncoder",
+    "intel_low_power_hevc_encoder": "EnableIntelLowPowerHevcHwEncoder",
+    "enable_tonemapping": "EnableTonemapping",
+    "enable_vpp_tonemapping": "EnableVppTonemapping",
+    "allow_hevc_encoding": "AllowHevcEncoding",
+    "allow_av1_encoding": "AllowAv1Encoding",
+    "transcoding_temp_path": "TranscodingTempPath",
+    "encoding_thread_count": "EncodingThreadCount",
+}
+HARDWARE_ACCELERATIONS = ("none", "amf", "qsv", "nvenc", "v4l2m2m", "vaapi", "videotoolbox", "rkmpp")
+#: Fields Jellyfin keeps itself: a new encoder path is refused, its display is computed.
+SERVER_ENCODING_FIELDS = ("EncoderAppPath", "EncoderAppPathDisplay")
+
+
+class EncodingReconciler(Reconciler):
+    """Jellyfin's encoding options (Dashboard > Playback > Transcoding): only the fields the task names are
+    compared; the write sends the whole object back as it was read, with those fields changed, because Jellyfin
+    replaces the whole object and resets every field left out (ConfigurationController.cs:93-108 at v10.11.11)."""
+
+    result_key = "encoding"
+
+    def __init__(self, module, session, params=None):
+        super().__init__(module, params)
+        self.session = session
+        wanted = dict((field, self.params[option]) for option, field in ENCODING_FIELDS.items()
+                      if self.params.get(option) is not None)
+        wanted.update(self.params.get("options") or {})
+        server = sorted(set(wanted) & set(SERVER_ENCODING_FIELDS))
+        if server:
+            raise ApiError("Jellyfin keeps %s itself and refuses a new encoder path." % ", ".join(server),
+                           hint="Leave it out: the image sets the path of its jellyfin-ffmpeg.")
+        self.wanted = wanted
+        self._all = None
+
+    def fetch(self):
+        self.session.sign_in()
+        self._all = self.session.client.get("/System/Configuration/encoding") or {}
+        unknown = sorted(k for k in self.wanted if k not in self._all)
+        if unknown:
+            raise ApiError("Jellyfin %s has no encoding option %s." % (self.session.client.app_version or "",
+                                                                       ", ".join(unknown)),
+                           hint="Names are those of GET /System/Configuration/encoding, with their case (for example "
+                                "HardwareAccelerationType); Jellyfin ignores a name it does not know.")
+        return dict((k, self._all[k]) for k in self.wanted)
+
+    @staticmethod
+    def _same(field, have, want):
+        if field == "HardwareDecodingCodecs":
+            return sorted(str(c).lower() for c in have or ()) == sorted(str(c).lower() for c in want or ())
+        return have == want
+
+    def build(self, current):
+        return dict(self.wanted)
+
+    def compare(self, current, wanted):
+        return sorted(k for k in wanted if not self._same(k, current.get(k), wanted[k]))
+
+    def update(self, current, wanted):
+        body = dict(self._all, **wanted)
+        self.session.client.post("/System/Configuration/encoding", body)
+        return wanted
+
+    def create(self, wanted):  # pragma: no cover - the options always exist
+        return self.update({}, wanted)
+
+    def remove(self, current):  # pragma: no cover - no state: absent
+        return None
+
+
+def run_encoding(module):
+    _session_run(module, EncodingReconciler)
+
+
 # -- the modules' options, and jellyfin_links ------------------------------------------------
 def startup_spec():
     return {
@@ -336,6 +448,20 @@ def library_spec():
         "options": {"type": "dict"},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     }
+
+
+def encoding_spec():
+    spec = dict((option, {"type": "bool"}) for option in ENCODING_FIELDS)
+    spec.update({
+        "hardware_acceleration": {"type": "str", "choices": list(HARDWARE_ACCELERATIONS)},
+        "vaapi_device": {"type": "str"},
+        "qsv_device": {"type": "str"},
+        "hardware_decoding_codecs": {"type": "list", "elements": "str"},
+        "transcoding_temp_path": {"type": "str"},
+        "encoding_thread_count": {"type": "int"},
+        "options": {"type": "dict"},
+    })
+    return spec
 
 
 def _with_login(make):

@@ -74,6 +74,14 @@ SYNC_LEVELS = {"disabled": "disabled", "add_only": "addOnly", "full_sync": "full
 
 PROXY_OPTION_FIELDS = {"host": "host", "request_timeout": "requestTimeout"}
 
+# Module option -> field of the media servers' notifications (Emby / Jellyfin, Plex Media Server): the names of
+# MediaBrowserSettings.cs and PlexServerSettings.cs (docs/upstream-facts.md); other implementations take `fields`.
+NOTIFICATION_OPTION_FIELDS = {
+    "host": "host", "port": "port", "use_ssl": "useSsl", "url_base": "urlBase", "server_api_key": "apiKey",
+    "auth_token": "authToken", "update_library": "updateLibrary", "notify": "notify", "map_from": "mapFrom",
+    "map_to": "mapTo",
+}
+
 AUTH_WORDS = ("authentic", "unauthori", "api key", "apikey", "password", "credentials")
 
 
@@ -90,6 +98,25 @@ def provider_spec(implementation_default=None):
         "verify": {"type": "bool", "default": False},
         "force_save": {"type": "bool", "default": False},
     }
+
+
+def notification_spec():
+    spec = provider_spec()
+    spec.update({
+        "events": {"type": "list", "elements": "str"},
+        "include_health_warnings": {"type": "bool"},
+        "host": {"type": "str"},
+        "port": {"type": "int"},
+        "use_ssl": {"type": "bool"},
+        "url_base": {"type": "str"},
+        "server_api_key": {"type": "str", "no_log": True},
+        "auth_token": {"type": "str", "no_log": True},
+        "update_library": {"type": "bool"},
+        "notify": {"type": "bool"},
+        "map_from": {"type": "str"},
+        "map_to": {"type": "str"},
+    })
+    return spec
 
 
 def download_client_spec():
@@ -488,6 +515,53 @@ class ProviderReconciler(Reconciler):
         return provider_view(resource, self.tags, self.secret_names)
 
 
+class NotificationReconciler(ProviderReconciler):
+    """A notification ("Connect") of Radarr, Sonarr or Lidarr: a provider whose events are flags of the resource
+    (``onDownload``, ``onRename``...). ``events`` names the ones that are on, as snake case words of the flags the
+    app has (``download``, ``movie_file_delete``...); every other flag is off. The app's flags and the events each
+    implementation acts on (``supportsOn*``) are read from the app, never listed here."""
+
+    def __init__(self, module, session, params=None):
+        super().__init__(module, session, "notification", "notification", "notification",
+                         option_fields=NOTIFICATION_OPTION_FIELDS,
+                         top_level={"include_health_warnings": "includeHealthWarnings"}, params=params)
+
+    @staticmethod
+    def flags(resource):
+        return sorted(k for k in resource if re.match(r"^on[A-Z]", k))
+
+    @staticmethod
+    def event(flag):
+        return re.sub(r"(?<!^)([A-Z])", r"_\1", flag[2:]).lower()
+
+    def build(self, current):
+        wanted = super().build(current)
+        events = self.params.get("events")
+        if events is None:
+            return wanted
+        flags = dict((self.event(f), f) for f in self.flags(wanted))
+        unknown = sorted(set(events) - set(flags))
+        if unknown:
+            raise ApiError("%s has no notification event %s." % (self.app.title, ", ".join(unknown)),
+                           hint="Its events: %s." % ", ".join(sorted(flags)))
+        idle = sorted(e for e in events if wanted.get("supports" + flags[e][0].upper() + flags[e][1:]) is False)
+        if idle:
+            raise ApiError("The %s notification of %s does not act on %s." % (
+                wanted.get("implementationName") or wanted.get("implementation"), self.app.title, ", ".join(idle)),
+                hint="Leave them out of `events`: %s would store them and do nothing." % self.app.title)
+        for event, flag in flags.items():
+            wanted[flag] = event in events
+        return wanted
+
+    def compare(self, current, wanted):
+        return super().compare(current, wanted) + [f for f in self.flags(wanted) if bool(wanted[f]) != bool(current.get(f))]
+
+    def present_view(self, resource):
+        view = provider_view(resource, self.tags, self.secret_names)
+        view["events"] = [self.event(f) for f in self.flags(resource) if resource.get(f)]
+        return dict((k, v) for k, v in view.items() if not re.match(r"^(on|supportsOn)[A-Z]", k))
+
+
 def provider_view(resource, tags, secret_names=()):
     """A provider resource as results and diffs show it: its fields by name, secrets hidden, tags by label."""
     view = dict((k, v) for k, v in resource.items()
@@ -661,6 +735,15 @@ def indexer_proxy_reconciler(module, session, params=None):
         params=params)
 
 
+def notification_reconciler(module, session, params=None):
+    return NotificationReconciler(module, session, params=params)
+
+
+def run_notification(app, argument_spec):
+    module = servarr_module(argument_spec)
+    _session_run(module, app, lambda session: notification_reconciler(module, session))
+
+
 def run_download_client(app, argument_spec):
     module = servarr_module(argument_spec)
     _session_run(module, app, lambda session: download_client_reconciler(module, session))
@@ -694,6 +777,7 @@ LINK_RECONCILERS = {
     "tags": (TagReconciler, lambda p: "tag %s" % p["label"]),
     "root_folders": (RootFolderReconciler, lambda p: "root folder %s" % p["path"]),
     "download_clients": (download_client_reconciler, lambda p: "download client %s" % p["name"]),
+    "notifications": (notification_reconciler, lambda p: "notification %s" % p["name"]),
     "applications": (application_reconciler, lambda p: "application %s" % p["name"]),
     "indexer_proxies": (indexer_proxy_reconciler, lambda p: "indexer proxy %s" % p["name"]),
 }
@@ -711,6 +795,7 @@ def links_spec():
         "tags": dict(item, options=tag_spec()),
         "root_folders": dict(item, options=root_folder_spec("lidarr")),
         "download_clients": dict(item, options=download_client_spec()),
+        "notifications": dict(item, options=notification_spec()),
         "applications": dict(item, options=application_spec()),
         "indexer_proxies": dict(item, options=indexer_proxy_spec()),
     }
@@ -870,6 +955,7 @@ def run_auth(argument_spec):
 # -- servarr_info ---------------------------------------------------------------------------
 INFO_COLLECTIONS = {
     "download_clients": ("/downloadclient", "download client"),
+    "notifications": ("/notification", "notification"),
     "root_folders": ("/rootfolder", None),
     "applications": ("/applications", "application"),
     "indexer_proxies": ("/indexerproxy", "indexer proxy"),
@@ -895,7 +981,10 @@ def gather_info(module, client=None):
               "api_version": version, "status": status, "health": client.get("/health") or []}
     tags = TagResolver(session)
     result["tags"] = sorted(tag["label"] for tag in session.tags())
-    wanted = ("applications", "indexer_proxies") if app.key == "prowlarr" else ("download_clients", "root_folders")
+    if app.key == "prowlarr":
+        wanted = ("applications", "indexer_proxies")
+    else:
+        wanted = ("download_clients", "notifications", "root_folders")
     for name in INFO_COLLECTIONS:
         result[name] = []
     for name in wanted:

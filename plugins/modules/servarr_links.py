@@ -9,19 +9,18 @@ module: servarr_links
 short_description: Manage many links of one Radarr, Sonarr, Lidarr or Prowlarr in one run
 version_added: 0.1.0
 description:
-- Reconciles lists of tags, root folders, download clients, Prowlarr applications and indexer proxies of one app,
-  in one run and one HTTP session, with the same behaviour as the single-resource modules (M(arrkestra.homelab.radarr_download_client),
+- Reconciles lists of tags, root folders, download clients, notifications, Prowlarr applications and indexer proxies of one app, in one run
+  and one HTTP session, with the same behaviour as the single-resource modules (M(arrkestra.homelab.radarr_download_client),
   M(arrkestra.homelab.prowlarr_application), ...).
-- Each collection of the app is read once however many items name it, so a run that changes nothing sends one C(GET)
-  per collection and no write. This is what the wiring phase (C(arrkestra.homelab.wiring)) uses.
-- Items are reconciled in this order - the login (O(auth)), tags, root folders, download clients, applications,
-  indexer proxies - and in list order within each.
+- Each collection of the app is read once however many items name it, so a run that changes nothing sends one C(GET) per collection
+  and no write. This is what the wiring phase (C(arrkestra.homelab.wiring)) uses.
+- Items are reconciled in this order - the login (O(auth)), tags, root folders, download clients, notifications, applications, indexer proxies
+  - and in list order within each.
 author: Arrkestra engineers (@arrkestra)
 options:
   app:
     description:
-    - Which app O(url) points at; it decides the API root (C(/api/v3) or C(/api/v1)) and the category field of download
-      clients.
+    - Which app O(url) points at; it decides the API root (C(/api/v3) or C(/api/v1)) and the category field of download clients.
     type: str
     required: true
     choices:
@@ -31,56 +30,56 @@ options:
     - sonarr
   auth:
     description:
-      - The UI login of the app, as M(arrkestra.homelab.servarr_auth) sets it; reconciled first. Left out, the login is
-        not looked at.
+    - The UI login of the app, as M(arrkestra.homelab.servarr_auth) sets it; reconciled first. Left out, the login is not
+      looked at.
     type: dict
     suboptions:
       method:
         description:
-          - V(forms) shows a login page and needs O(auth.username) and O(auth.password).
-          - V(external) leaves the login to a proxy in front of the app (the app asks nothing).
-          - V(none) turns the login off; the apps then show the "Authentication Required" dialog to every visitor.
-          - When the container sets the environment variable C(<APP>__AUTH__METHOD) (for example C(RADARR__AUTH__METHOD=Forms))
-            the app ignores what is saved here; the module then fails, naming the variable, if the method it wants is another
-            one.
+        - V(forms) shows a login page and needs O(auth.username) and O(auth.password).
+        - V(external) leaves the login to a proxy in front of the app (the app asks nothing).
+        - V(none) turns the login off; the apps then show the "Authentication Required" dialog to every visitor.
+        - When the container sets the environment variable C(<APP>__AUTH__METHOD) (for example C(RADARR__AUTH__METHOD=Forms))
+          the app ignores what is saved here; the module then fails, naming the variable, if the method it wants is another
+          one.
         type: str
         choices:
-          - external
-          - forms
-          - none
+        - external
+        - forms
+        - none
         default: forms
       required:
         description:
-          - V(enabled) asks every visitor to log in; V(disabled_for_local_addresses) lets visitors from private networks
-            (LAN, pod network) in without one.
-          - Overridden by the environment variable C(<APP>__AUTH__REQUIRED) when the container sets it.
+        - V(enabled) asks every visitor to log in; V(disabled_for_local_addresses) lets visitors from private networks (LAN,
+          pod network) in without one.
+        - Overridden by the environment variable C(<APP>__AUTH__REQUIRED) when the container sets it.
         type: str
         choices:
-          - disabled_for_local_addresses
-          - enabled
+        - disabled_for_local_addresses
+        - enabled
         default: enabled
       username:
         description:
-          - Name of the user; the apps store it in lower case and the module compares it so.
-          - Required with O(auth.method=forms), together with O(auth.password).
+        - Name of the user; the apps store it in lower case and the module compares it so.
+        - Required with O(auth.method=forms), together with O(auth.password).
         type: str
       password:
         description:
-          - Password of the user. When it is written follows O(auth.update_password).
+        - Password of the user. When it is written follows O(auth.update_password).
         type: str
       update_password:
         description:
-          - V(on_create) writes the password only when the app has no user yet. A changed O(auth.password) is not noticed
-            - the apps cannot tell - so to rotate it run once with V(always) or V(verify).
-          - V(verify) signs in with O(auth.username) and O(auth.password) (C(POST /login), which changes nothing in the
-            app) and writes the password only when that fails. It costs one sign-in per run, which the app logs (a failed
-            one as a warning).
-          - V(always) writes the password on every run; the task then always reports a change.
+        - V(on_create) writes the password only when the app has no user yet. A changed O(auth.password) is not noticed -
+          the apps cannot tell - so to rotate it run once with V(always) or V(verify).
+        - V(verify) signs in with O(auth.username) and O(auth.password) (C(POST /login), which changes nothing in the app)
+          and writes the password only when that fails. It costs one sign-in per run, which the app logs (a failed one as
+          a warning).
+        - V(always) writes the password on every run; the task then always reports a change.
         type: str
         choices:
-          - always
-          - on_create
-          - verify
+        - always
+        - on_create
+        - verify
         default: on_create
   tags:
     description:
@@ -144,8 +143,8 @@ options:
       metadata_profile:
         description:
         - Lidarr only.
-        - Default metadata profile of artists added to the folder, by name (or id). A new folder gets the first
-          profile when omitted.
+        - Default metadata profile of artists added to the folder, by name (or id). A new folder gets the first profile when
+          omitted.
         type: str
       name:
         description:
@@ -160,8 +159,8 @@ options:
       quality_profile:
         description:
         - Lidarr only.
-        - Default quality profile of artists added to the folder, by name (or id). A new folder gets the first profile
-          when omitted.
+        - Default quality profile of artists added to the folder, by name (or id). A new folder gets the first profile when
+          omitted.
         type: str
       state:
         choices:
@@ -181,10 +180,10 @@ options:
     suboptions:
       category:
         description:
-        - 'Category (label) the app gives its downloads in the client: field C(movieCategory) of Radarr, C(tvCategory)
-          of Sonarr, C(musicCategory) of Lidarr.'
-        - The apps warn (C(Category is recommended)) and, without O(download_clients[].force_save), refuse to save
-          a torrent client without one.
+        - 'Category (label) the app gives its downloads in the client: field C(movieCategory) of Radarr, C(tvCategory) of
+          Sonarr, C(musicCategory) of Lidarr.'
+        - The apps warn (C(Category is recommended)) and, without O(download_clients[].force_save), refuse to save a torrent
+          client without one.
         type: str
       client_api_key:
         description:
@@ -198,39 +197,39 @@ options:
         description:
         - Any field of the implementation by its API name (as listed by C(GET /<resource>/schema) and in RV(ignore:fields)
           of the result), for settings the typed options do not cover.
-        - Laid over the typed options. Every other field keeps its current value (or its default for a new resource)
-          - the module always sends the complete field list, because the apps reset a field left out.
+        - Laid over the typed options. Every other field keeps its current value (or its default for a new resource) - the
+          module always sends the complete field list, because the apps reset a field left out.
         - Fields that the schema marks as secret (privacy C(password) or C(apiKey)) follow O(download_clients[].update_secrets).
         type: dict
       force_save:
         default: false
         description:
-        - Save with C(forceSave=true). The app then skips its connection test and its warnings (for example C(Category
-          is recommended)), but still checks name, priority and implementation.
-        - Use it when the other side is not running yet. Without it the app's validation messages are reported as
-          they are.
+        - Save with C(forceSave=true). The app then lets its warnings pass (for example C(Category is recommended)) and skips
+          its connection test on an update; it still checks name, priority and implementation, and it still runs the connection
+          test when it B(creates) an enabled resource (the apps' C(ProviderControllerBase)).
+        - Use it to update a resource while the other side is not running. Without it the app's validation messages are reported
+          as they are.
         type: bool
       host:
         description:
-        - Host name of the download client B(as the app reaches it) (in Kubernetes, its service name), not as the
-          controller does. Field C(host).
+        - Host name of the download client B(as the app reaches it) (in Kubernetes, its service name), not as the controller
+          does. Field C(host).
         type: str
       implementation:
         description:
-        - The download client, as the app's schema names it (case ignored), for example V(QBittorrent), V(Transmission),
-          V(Sabnzbd), V(Nzbget), or any other implementation of C(GET /downloadclient/schema).
+        - The download client, as the app's schema names it (case ignored), for example V(QBittorrent), V(Transmission), V(Sabnzbd),
+          V(Nzbget), or any other implementation of C(GET /downloadclient/schema).
         - Required to create the download client; an existing one cannot change implementation.
         type: str
       name:
         description:
-        - Name of the resource in the app. The apps compare names ignoring case, and so does the module to find
-          the resource; the name is then set exactly as given.
+        - Name of the resource in the app. The apps compare names ignoring case, and so does the module to find the resource;
+          the name is then set exactly as given.
         required: true
         type: str
       password:
         description:
-        - Password the app logs into the download client with (secret, see O(download_clients[].update_secrets)).
-          Field C(password).
+        - Password the app logs into the download client with (secret, see O(download_clients[].update_secrets)). Field C(password).
         type: str
       port:
         description:
@@ -266,9 +265,9 @@ options:
       update_secrets:
         default: false
         description:
-        - The apps never give secrets back (they read V(********)), so the module cannot compare them. A secret
-          is written when the resource is created, and on later runs only when this is V(true) (the run then always
-          reports a change) or when O(download_clients[].verify) finds it wrong.
+        - The apps never give secrets back (they read V(********)), so the module cannot compare them. A secret is written
+          when the resource is created, and on later runs only when this is V(true) (the run then always reports a change)
+          or when O(download_clients[].verify) finds it wrong.
         type: bool
       url_base:
         description:
@@ -285,10 +284,136 @@ options:
       verify:
         default: false
         description:
-        - Run the app's own connection test on the stored settings (C(POST /<resource>/test)) even when nothing
-          else changes. When the test fails on authentication and the secret is given, the secret is rewritten;
-          any other failure fails the task with the app's messages.
+        - Run the app's own connection test on the stored settings (C(POST /<resource>/test)) even when nothing else changes.
+          When the test fails on authentication and the secret is given, the secret is rewritten; any other failure fails
+          the task with the app's messages.
         type: bool
+  notifications:
+    description:
+    - Notifications ("Connect") of Radarr, Sonarr and Lidarr. Each item takes the options of M(arrkestra.homelab.radarr_notification).
+    - Items not listed are never touched; an item with O(notifications[].state=absent) is deleted.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      auth_token:
+        description:
+        - Plex account token (C(X-Plex-Token)) the app calls Plex Media Server with (secret, see O(notifications[].update_secrets)).
+          Field C(authToken); the app fails without one.
+        type: str
+      events:
+        description:
+        - The events the notification acts on, as snake-case words of the app's C(on*) flags - for Radarr V(grab), V(download),
+          V(upgrade), V(rename), V(movie_added), V(movie_delete), V(movie_file_delete), V(movie_file_delete_for_upgrade),
+          V(health_issue), V(health_restored), V(application_update), V(manual_interaction_required); Sonarr has V(import_complete),
+          V(series_add), V(series_delete), V(episode_file_delete)...; Lidarr V(release_import), V(artist_add), V(album_delete),
+          V(track_retag)... (the flags are read from the app, so the module follows its version).
+        - Every event not listed is off. An event the implementation does not act on (its C(supportsOn*) is false) is refused,
+          since the app would store it and do nothing. Omitted, the events stay as they are (none on a new notification);
+          a notification with no event is not tested by the app.
+        type: list
+        elements: str
+      fields:
+        description:
+        - Any field of the implementation by its API name (as listed by C(GET /<resource>/schema) and in RV(ignore:fields)
+          of the result), for settings the typed options do not cover.
+        - Laid over the typed options. Every other field keeps its current value (or its default for a new resource) - the
+          module always sends the complete field list, because the apps reset a field left out.
+        - Fields that the schema marks as secret (privacy C(password) or C(apiKey)) follow O(notifications[].update_secrets).
+        type: dict
+      force_save:
+        description:
+        - Save with C(forceSave=true). The app then lets its warnings pass (for example C(Category is recommended)) and skips
+          its connection test on an update; it still checks name, priority and implementation, and it still runs the connection
+          test when it B(creates) an enabled resource (the apps' C(ProviderControllerBase)).
+        - Use it to update a resource while the other side is not running. Without it the app's validation messages are reported
+          as they are.
+        type: bool
+        default: false
+      host:
+        description:
+        - Host name of the media server B(as the app reaches it) (in Kubernetes, its service name), without C(http://). Field
+          C(host).
+        type: str
+      implementation:
+        description:
+        - The notification, as the app's schema names it (case ignored) - V(MediaBrowser) ("Emby / Jellyfin"), V(PlexServer)
+          ("Plex Media Server"), or any other implementation of C(GET /notification/schema) (V(Webhook), V(Discord)...), whose
+          settings then go in O(notifications[].fields).
+        - Required to create the notification; an existing one cannot change implementation.
+        type: str
+      include_health_warnings:
+        description:
+        - With V(health_issue), notify about health warnings too, not only errors (C(includeHealthWarnings)).
+        type: bool
+      map_from:
+        description:
+        - Path prefix as the app sees its media, to rewrite into O(notifications[].map_to) when the media server mounts the
+          media elsewhere (C(mapFrom); Radarr and Sonarr, and Lidarr's Plex notification).
+        type: str
+      map_to:
+        description:
+        - Path prefix as the media server sees the media (C(mapTo)).
+        type: str
+      name:
+        description:
+        - Name of the resource in the app. The apps compare names ignoring case, and so does the module to find the resource;
+          the name is then set exactly as given.
+        type: str
+        required: true
+      notify:
+        description:
+        - Emby only - send a message to the server's dashboard (C(notify)); Jellyfin has no such endpoint.
+        type: bool
+      port:
+        description:
+        - Port of the media server (the apps default to V(8096) for Emby / Jellyfin, V(32400) for Plex). Field C(port).
+        type: int
+      server_api_key:
+        description:
+        - API key of Emby / Jellyfin (secret, see O(notifications[].update_secrets)). Field C(apiKey); required by the app.
+        type: str
+      state:
+        description:
+        - V(present) creates or updates the named resource, V(absent) deletes it.
+        - Nothing the module is not told about by name is ever changed or deleted.
+        type: str
+        choices:
+        - present
+        - absent
+        default: present
+      tags:
+        description:
+        - Tag labels of the resource (lower-case letters, digits and C(-)). Missing tags are created.
+        - Omitted, the resource keeps its tags; V([]) removes them all.
+        type: list
+        elements: str
+      update_library:
+        description:
+        - Ask the media server to look at the folder of what was imported, renamed or deleted (C(updateLibrary)).
+        type: bool
+      update_secrets:
+        description:
+        - The apps never give secrets back (they read V(********)), so the module cannot compare them. A secret is written
+          when the resource is created, and on later runs only when this is V(true) (the run then always reports a change)
+          or when O(notifications[].verify) finds it wrong.
+        type: bool
+        default: false
+      url_base:
+        description:
+        - URL base of the media server, a path such as V(/jellyfin) (not a URL). Field C(urlBase).
+        type: str
+      use_ssl:
+        description:
+        - Connect to the media server with HTTPS. Field C(useSsl).
+        type: bool
+      verify:
+        description:
+        - Run the app's own connection test on the stored settings (C(POST /<resource>/test)) even when nothing else changes.
+          When the test fails on authentication and the secret is given, the secret is rewritten; any other failure fails
+          the task with the app's messages.
+        type: bool
+        default: false
   applications:
     description:
     - Prowlarr applications (Prowlarr only). Each item takes the options of M(arrkestra.homelab.prowlarr_application).
@@ -309,28 +434,29 @@ options:
         description:
         - Any field of the implementation by its API name (as listed by C(GET /<resource>/schema) and in RV(ignore:fields)
           of the result), for settings the typed options do not cover.
-        - Laid over the typed options. Every other field keeps its current value (or its default for a new resource)
-          - the module always sends the complete field list, because the apps reset a field left out.
+        - Laid over the typed options. Every other field keeps its current value (or its default for a new resource) - the
+          module always sends the complete field list, because the apps reset a field left out.
         - Fields that the schema marks as secret (privacy C(password) or C(apiKey)) follow O(applications[].update_secrets).
         type: dict
       force_save:
         default: false
         description:
-        - Save with C(forceSave=true). The app then skips its connection test and its warnings (for example C(Category
-          is recommended)), but still checks name, priority and implementation.
-        - Use it when the other side is not running yet. Without it the app's validation messages are reported as
-          they are.
+        - Save with C(forceSave=true). The app then lets its warnings pass (for example C(Category is recommended)) and skips
+          its connection test on an update; it still checks name, priority and implementation, and it still runs the connection
+          test when it B(creates) an enabled resource (the apps' C(ProviderControllerBase)).
+        - Use it to update a resource while the other side is not running. Without it the app's validation messages are reported
+          as they are.
         type: bool
       implementation:
         description:
-        - The kind of app, as Prowlarr's schema names it (case ignored) - V(Radarr), V(Sonarr), V(Lidarr), V(Readarr),
-          or any other implementation of C(GET /api/v1/applications/schema).
+        - The kind of app, as Prowlarr's schema names it (case ignored) - V(Radarr), V(Sonarr), V(Lidarr), V(Readarr), or
+          any other implementation of C(GET /api/v1/applications/schema).
         - Required to create the application; an existing one cannot change implementation.
         type: str
       name:
         description:
-        - Name of the resource in the app. The apps compare names ignoring case, and so does the module to find
-          the resource; the name is then set exactly as given.
+        - Name of the resource in the app. The apps compare names ignoring case, and so does the module to find the resource;
+          the name is then set exactly as given.
         required: true
         type: str
       prowlarr_url:
@@ -348,8 +474,8 @@ options:
         type: str
       sync_categories:
         description:
-        - Newznab categories Prowlarr syncs to the app (for example V([2000, 2040]) for movies). Omitted, a new
-          application gets the app's defaults and an existing one keeps its own. Field C(syncCategories).
+        - Newznab categories Prowlarr syncs to the app (for example V([2000, 2040]) for movies). Omitted, a new application
+          gets the app's defaults and an existing one keeps its own. Field C(syncCategories).
         elements: int
         type: list
       sync_level:
@@ -358,8 +484,8 @@ options:
         - disabled
         - full_sync
         description:
-        - V(disabled) - no sync; V(add_only) - indexers are added to the app, never removed or updated; V(full_sync)
-          - the app's indexers follow Prowlarr's. New applications get V(full_sync).
+        - V(disabled) - no sync; V(add_only) - indexers are added to the app, never removed or updated; V(full_sync) - the
+          app's indexers follow Prowlarr's. New applications get V(full_sync).
         type: str
       tags:
         description:
@@ -370,16 +496,16 @@ options:
       update_secrets:
         default: false
         description:
-        - The apps never give secrets back (they read V(********)), so the module cannot compare them. A secret
-          is written when the resource is created, and on later runs only when this is V(true) (the run then always
-          reports a change) or when O(applications[].verify) finds it wrong.
+        - The apps never give secrets back (they read V(********)), so the module cannot compare them. A secret is written
+          when the resource is created, and on later runs only when this is V(true) (the run then always reports a change)
+          or when O(applications[].verify) finds it wrong.
         type: bool
       verify:
         default: false
         description:
-        - Run the app's own connection test on the stored settings (C(POST /<resource>/test)) even when nothing
-          else changes. When the test fails on authentication and the secret is given, the secret is rewritten;
-          any other failure fails the task with the app's messages.
+        - Run the app's own connection test on the stored settings (C(POST /<resource>/test)) even when nothing else changes.
+          When the test fails on authentication and the secret is given, the secret is rewritten; any other failure fails
+          the task with the app's messages.
         type: bool
   indexer_proxies:
     description:
@@ -393,17 +519,18 @@ options:
         description:
         - Any field of the implementation by its API name (as listed by C(GET /<resource>/schema) and in RV(ignore:fields)
           of the result), for settings the typed options do not cover.
-        - Laid over the typed options. Every other field keeps its current value (or its default for a new resource)
-          - the module always sends the complete field list, because the apps reset a field left out.
+        - Laid over the typed options. Every other field keeps its current value (or its default for a new resource) - the
+          module always sends the complete field list, because the apps reset a field left out.
         - Fields that the schema marks as secret (privacy C(password) or C(apiKey)) follow O(indexer_proxies[].update_secrets).
         type: dict
       force_save:
         default: false
         description:
-        - Save with C(forceSave=true). The app then skips its connection test and its warnings (for example C(Category
-          is recommended)), but still checks name, priority and implementation.
-        - Use it when the other side is not running yet. Without it the app's validation messages are reported as
-          they are.
+        - Save with C(forceSave=true). The app then lets its warnings pass (for example C(Category is recommended)) and skips
+          its connection test on an update; it still checks name, priority and implementation, and it still runs the connection
+          test when it B(creates) an enabled resource (the apps' C(ProviderControllerBase)).
+        - Use it to update a resource while the other side is not running. Without it the app's validation messages are reported
+          as they are.
         type: bool
       host:
         description:
@@ -412,13 +539,12 @@ options:
       implementation:
         default: FlareSolverr
         description:
-        - The kind of proxy, as Prowlarr's schema names it (case ignored) - V(FlareSolverr), V(Http), V(Socks4),
-          V(Socks5).
+        - The kind of proxy, as Prowlarr's schema names it (case ignored) - V(FlareSolverr), V(Http), V(Socks4), V(Socks5).
         type: str
       name:
         description:
-        - Name of the resource in the app. The apps compare names ignoring case, and so does the module to find
-          the resource; the name is then set exactly as given.
+        - Name of the resource in the app. The apps compare names ignoring case, and so does the module to find the resource;
+          the name is then set exactly as given.
         required: true
         type: str
       request_timeout:
@@ -443,16 +569,16 @@ options:
       update_secrets:
         default: false
         description:
-        - The apps never give secrets back (they read V(********)), so the module cannot compare them. A secret
-          is written when the resource is created, and on later runs only when this is V(true) (the run then always
-          reports a change) or when O(indexer_proxies[].verify) finds it wrong.
+        - The apps never give secrets back (they read V(********)), so the module cannot compare them. A secret is written
+          when the resource is created, and on later runs only when this is V(true) (the run then always reports a change)
+          or when O(indexer_proxies[].verify) finds it wrong.
         type: bool
       verify:
         default: false
         description:
-        - Run the app's own connection test on the stored settings (C(POST /<resource>/test)) even when nothing
-          else changes. When the test fails on authentication and the secret is given, the secret is rewritten;
-          any other failure fails the task with the app's messages.
+        - Run the app's own connection test on the stored settings (C(POST /<resource>/test)) even when nothing else changes.
+          When the test fails on authentication and the secret is given, the secret is rewritten; any other failure fails
+          the task with the app's messages.
         type: bool
 extends_documentation_fragment:
 - arrkestra.homelab.connection
@@ -537,6 +663,12 @@ download_clients:
     - changed: false
       changes: []
       download_client: {id: 1, name: qBittorrent, implementation: QBittorrent, fields: {password: <hidden>}}
+notifications:
+  description: One result per item of O(notifications) - C(changed), C(changes) and C(notification) (secrets show
+    V(<hidden>), C(events) the events that are on).
+  returned: always
+  type: list
+  elements: dict
 applications:
   description: One result per item of O(applications) - C(changed), C(changes) and C(application).
   returned: always

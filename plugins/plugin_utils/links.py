@@ -64,6 +64,19 @@ MEDIA = {
     "lidarr": Media("music", "music", "Music", "Lidarr", [3000, 3010, 3020, 3030, 3040, 3050, 3060]),
 }
 
+#: The media servers the arr apps tell about each import: their notification in the arr apps, the option of the
+#: notification that carries the server's key, and the credential of the server that holds it.
+MediaServer = namedtuple("MediaServer", ("implementation", "secret_option", "credential"))
+MEDIA_SERVERS = {"jellyfin": MediaServer("MediaBrowser", "server_api_key", "api_key")}
+#: The events of each arr kind that change what is on disk - an import, an upgrade, a rename, a deletion - on which
+#: it asks the media server to look at the folder again (the events both Emby / Jellyfin and Plex Media Server act
+#: on in each app; docs/upstream-facts.md).
+LIBRARY_EVENTS = {
+    "radarr": ["download", "upgrade", "rename", "movie_delete", "movie_file_delete", "movie_file_delete_for_upgrade"],
+    "sonarr": ["download", "upgrade", "rename", "series_delete", "episode_file_delete", "episode_file_delete_for_upgrade"],
+    "lidarr": ["release_import", "upgrade", "rename", "artist_delete", "album_delete"],
+}
+
 #: Per-instance settings an app may carry under ``wiring``.
 INSTANCE_OPTIONS = ("root_folder", "category", "is_4k", "default", "quality_profile", "enabled")
 
@@ -205,6 +218,26 @@ def _arr_links(apps, settings):
     return links
 
 
+def _notification_links(apps, settings):
+    """Each arr instance tells every media server of the stack about each import, upgrade, rename and deletion, so
+    the library updates at once (no scan; file watching does not work on NFS)."""
+    servers = [a for a in apps if a["kind"] in MEDIA_SERVERS]
+    links = []
+    for arr in [a for a in apps if a["kind"] in ARR_KINDS]:
+        for server in servers:
+            kind = MEDIA_SERVERS[server["kind"]]
+            host, port, tls, base = _host_port(server["url"])
+            item = {"name": server["name"], "implementation": kind.implementation, "host": host, "port": port,
+                    "use_ssl": tls, "update_library": True, "events": list(LIBRARY_EVENTS[arr["kind"]])}
+            if kind.implementation == "MediaBrowser":
+                item["notify"] = False      # Jellyfin has no notification endpoint (docs/upstream-facts.md)
+            if base:
+                item["url_base"] = base
+            links.append(_link(arr, "notifications", server["name"], item, to=server["name"],
+                               secrets={kind.secret_option: [server["name"], kind.credential]}))
+    return links
+
+
 def _prowlarr_links(apps, settings):
     """Every arr instance as an application of Prowlarr; FlareSolverr as its indexer proxy, for indexers tagged so."""
     of = _by_kind(apps)
@@ -293,7 +326,8 @@ def _bazarr_links(apps, settings):
     return links
 
 
-FAMILIES = (_categories, _arr_links, _prowlarr_links, _jellyfin_links, _seerr_links, _bazarr_links)
+FAMILIES = (_categories, _arr_links, _notification_links, _prowlarr_links, _jellyfin_links, _seerr_links,
+            _bazarr_links)
 
 
 def order(apps, links):
@@ -418,23 +452,28 @@ def _records(previous):
     return list(previous or ())
 
 
+def _digest(key, values):
+    key = key.encode("utf-8") if isinstance(key, str) else key
+    return hmac.new(key, json.dumps(values, sort_keys=True).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def secrets_fingerprint(secrets, credentials, key):
+    """The keyed fingerprint of what a link's ``secrets`` (``{option: [app, credential]}``) hand to its app now."""
+    return _digest(key, dict((option, str(((credentials or {}).get(app) or {}).get(name)))
+                             for option, (app, name) in secrets.items()))
+
+
 def fingerprints(links, logins, credentials, key):
     """``{id: HMAC}`` of the secrets each link hands to its app (``link["secrets"]``), and of the login of each app
     in ``logins`` (``login/<app>``): what the record keeps instead of the secrets. ``key`` is the wiring's own
     random key (kept in a Secret, or a file beside the record): a reader of the record cannot test a guess."""
-    key = key.encode("utf-8") if isinstance(key, str) else key
     out = {}
-
-    def digest(values):
-        return hmac.new(key, json.dumps(values, sort_keys=True).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
     for link in links:
         if link["secrets"]:
-            out[link["id"]] = digest(dict((option, str(((credentials or {}).get(app) or {}).get(name)))
-                                          for option, (app, name) in link["secrets"].items()))
+            out[link["id"]] = secrets_fingerprint(link["secrets"], credentials, key)
     for app in logins or ():
         values = (credentials or {}).get(app) or {}
-        out["login/%s" % app] = digest([values.get("username"), values.get("password")])
+        out["login/%s" % app] = _digest(key, [values.get("username"), values.get("password")])
     return out
 
 
@@ -445,16 +484,29 @@ def rotated(previous, current):
     return sorted(i for i, value in current.items() if known.get(i) != value)
 
 
+def needs_rewrite(item, credentials, key):
+    """Whether a planned item's secrets differ from what the previous run pushed (its ``_rotation``: the
+    fingerprint the record kept) - decided when the item is sent, with the credentials known then: a key the run
+    itself made (Jellyfin's) is known by then. A secret still unknown (check mode) tells nothing: no rewrite."""
+    rotation = item.get("_rotation")
+    if not rotation or item.get("state") == "absent":
+        return False
+    secrets = item.get("_secrets") or {}
+    if any(((credentials or {}).get(app) or {}).get(name) in (None, "") for app, name in secrets.values()):
+        return False
+    return secrets_fingerprint(secrets, credentials, key) != rotation.get("was")
+
+
 def _masks_secrets(link, kinds):
     row = link_table.row(kinds.get(link["app"]), link["group"])
     return bool(row and row.masks_secrets)
 
 
-def plan(apps, links, previous=None, rotated_ids=()):
+def plan(apps, links, previous=None):
     """Links to make, plus deletions of what ``previous`` made and ``links`` no longer has.
 
-    ``previous`` is the record the last run kept (:func:`record`); the items of links in ``rotated_ids`` whose
-    app masks secrets get ``update_secrets``. A link whose
+    ``previous`` is the record the last run kept (:func:`record`); an item whose app masks its secrets carries
+    ``_rotation`` (the fingerprint the record kept) for :func:`needs_rewrite`. A link whose
     app is gone is not deleted (the app and its data went with it); a link
     that points to another app (``to``) or that the user added
     (``wiring_extra_links``), and is gone or switched off, is deleted from the app that still has it - by name, so a
@@ -466,14 +518,14 @@ def plan(apps, links, previous=None, rotated_ids=()):
     names = set(a["name"] for a in apps)
     kinds = dict((a["name"], a["kind"]) for a in apps)
     current = set(link["id"] for link in links)
+    known = (previous.get("fingerprints") or {}) if isinstance(previous, dict) else {}
     calls = {}
-    rotated_ids = set(rotated_ids or ())
     for link in links:
         item = dict(link["item"], state="present")
         if link["secrets"]:
             item["_secrets"] = link["secrets"]
-            if link["id"] in rotated_ids and _masks_secrets(link, kinds):
-                item["update_secrets"] = True     # the app masks it: written once, now
+            if _masks_secrets(link, kinds):     # the app masks it: written again once it changed
+                item["_rotation"] = {"id": link["id"], "was": known.get(link["id"])}
         calls.setdefault(link["app"], {}).setdefault(link["group"], []).append(item)
     for old in _records(previous):
         if old["id"] in current or old["app"] not in names or not old.get("prune"):

@@ -36,6 +36,7 @@ import copy
 import hashlib
 import ipaddress
 import os
+import re
 import socket
 import sys
 from urllib.parse import parse_qsl, urlsplit
@@ -183,6 +184,75 @@ def indexer_proxy_schema():
     ]
 
 
+# Notifications ("Connect"): the media servers' implementations, and a webhook as any other one. Names, fields,
+# defaults and privacy: Radarr src/NzbDrone.Core/Notifications/MediaBrowser/MediaBrowserSettings.cs:31-61 and
+# Notifications/Plex/Server/PlexServerSettings.cs:32-66 at v6.0.3.10276 (Sonarr the same lines at v4.0.19.2979;
+# Lidarr v2.14.5.4836 has no mapFrom/mapTo in MediaBrowserSettings.cs:29-51 and updateLibrary defaults to false).
+# The on* flags each app's resource has come from its OpenAPI document (NotificationResource); which events an
+# implementation acts on (supportsOn*, true where the class overrides the event: NotificationBase.cs:92-103) from
+# MediaBrowser.cs and PlexServer.cs of each app (docs/upstream-facts.md).
+NOTIFICATION_SUPPORT = {
+    ("radarr", "MediaBrowser"): ("Grab", "Download", "Upgrade", "Rename", "MovieDelete", "MovieFileDelete",
+                                 "MovieFileDeleteForUpgrade", "HealthIssue", "HealthRestored", "ApplicationUpdate"),
+    ("sonarr", "MediaBrowser"): ("Grab", "Download", "Upgrade", "ImportComplete", "Rename", "SeriesAdd", "SeriesDelete",
+                                 "EpisodeFileDelete", "EpisodeFileDeleteForUpgrade", "HealthIssue", "HealthRestored",
+                                 "ApplicationUpdate"),
+    ("lidarr", "MediaBrowser"): ("Grab", "ReleaseImport", "Upgrade", "Rename", "ArtistAdd", "ArtistDelete", "AlbumDelete",
+                                 "HealthIssue", "HealthRestored", "TrackRetag", "ApplicationUpdate"),
+    ("radarr", "PlexServer"): ("Download", "Upgrade", "Rename", "MovieDelete", "MovieFileDelete",
+                               "MovieFileDeleteForUpgrade"),
+    ("sonarr", "PlexServer"): ("Download", "Upgrade", "ImportComplete", "Rename", "SeriesAdd", "SeriesDelete",
+                               "EpisodeFileDelete", "EpisodeFileDeleteForUpgrade"),
+    ("lidarr", "PlexServer"): ("ReleaseImport", "Upgrade", "Rename", "TrackRetag", "ArtistAdd", "ArtistDelete",
+                               "AlbumDelete"),
+}
+
+
+def notification_flags(spec_path):
+    """The on* flags (and includeHealthWarnings) of the app's NotificationResource, from its OpenAPI document."""
+    import json
+    with open(spec_path, encoding="utf-8") as handle:
+        props = json.load(handle)["components"]["schemas"]["NotificationResource"]["properties"]
+    return sorted(k for k in props if k.startswith("on") or k == "includeHealthWarnings")
+
+
+def notification_schema(app, spec_path):
+    flags = notification_flags(spec_path)
+    events = [f[2:] for f in flags if f.startswith("on")]
+
+    def template(implementation, name, contract, link, fields, supported):
+        out = {"implementation": implementation, "implementationName": name, "configContract": contract,
+               "infoLink": link, "name": "", "tags": [], "presets": [], "fields": fields, "link": None,
+               "testCommand": None}
+        out.update((flag, False) for flag in flags)
+        out.update(("supportsOn" + event, event in supported) for event in events)
+        return out
+
+    mapping = [] if app == "lidarr" else [field(7, "mapFrom", "Map Paths From", advanced=True),
+                                          field(8, "mapTo", "Map Paths To", advanced=True)]
+    emby = [field(0, "host", "Host"), field(1, "port", "Port", "number", 8096),
+            field(2, "useSsl", "Use SSL", "checkbox", False), field(3, "urlBase", "URL Base", advanced=True),
+            field(4, "apiKey", "API Key", privacy="apiKey"), field(5, "notify", "Send Notifications", "checkbox", False),
+            field(6, "updateLibrary", "Update Library", "checkbox", app != "lidarr")] + mapping
+    plex = [field(0, "host", "Host", value=None if app == "lidarr" else ""), field(1, "port", "Port", "number", 32400),
+            field(2, "useSsl", "Use SSL", "checkbox", False), field(3, "urlBase", "URL Base", advanced=True),
+            field(4, "authToken", "Auth Token", privacy="apiKey", advanced=True),
+            field(5, "signIn", "Authenticate with Plex.tv", "oAuth", "startOAuth"),
+            field(6, "updateLibrary", "Update Library", "checkbox", True),
+            field(7, "mapFrom", "Map Paths From", advanced=True), field(8, "mapTo", "Map Paths To", advanced=True)]
+    hook = [field(0, "url", "Webhook URL"), field(1, "method", "Method", "select", 1, options=[(1, "POST"), (2, "PUT")]),
+            field(2, "username", "Username", privacy="userName"),
+            field(3, "password", "Password", "password", privacy="password")]
+    return [
+        template("MediaBrowser", "Emby / Jellyfin", "MediaBrowserSettings", "https://wiki.servarr.com/%s/supported#mediabrowser" % app,
+                 emby, NOTIFICATION_SUPPORT[(app, "MediaBrowser")]),
+        template("PlexServer", "Plex Media Server", "PlexServerSettings", "https://wiki.servarr.com/%s/supported#plexserver" % app,
+                 plex, NOTIFICATION_SUPPORT[(app, "PlexServer")]),
+        template("Webhook", "Webhook", "WebhookSettings", "https://wiki.servarr.com/%s/supported#webhook" % app,
+                 hook, events),
+    ]
+
+
 # -- helpers -------------------------------------------------------------------
 def failure(prop, message, value=None, warning=False, detail=None):
     out = {"propertyName": prop, "errorMessage": message, "attemptedValue": value,
@@ -268,7 +338,9 @@ class ServarrDouble(DoubleApp):
         providers = []
         if self.media:
             self.schemas["downloadclient"] = download_client_schema(self.media)
-            providers.append("downloadclient")
+            self.schemas["notification"] = notification_schema(app, self.spec)
+            providers += ["downloadclient", "notification"]
+            self.media_server_calls = []   # (method, url, headers) the notifications' tests sent
             self.add_route("GET", r + "/rootfolder", lambda req: Reply(200, [self.root_folder_view(f) for f in self._list("rootfolder")]))
             self.add_route("POST", r + "/rootfolder", self.create_root_folder)
             self.add_route("GET", r + "/rootfolder/{id}", lambda req: Reply(200, self.root_folder_view(self._get("rootfolder", req))))
@@ -388,6 +460,10 @@ class ServarrDouble(DoubleApp):
                 item[key] = body[key]
             elif res == "downloadclient" and key in ("enable", "priority"):
                 item[key] = False if key == "enable" else 0  # left out: C# default, fails validation
+        if res == "notification":   # the flags as sent; supportsOn* stay the implementation's (never stored)
+            item.update((k, bool(body[k])) for k in template if k.startswith("on") and k in body)
+            if "includeHealthWarnings" in body:
+                item["includeHealthWarnings"] = bool(body["includeHealthWarnings"])
         item["tags"] = sorted(set(body.get("tags") or []))
         if existing is not None:
             item["id"] = existing["id"]
@@ -398,6 +474,8 @@ class ServarrDouble(DoubleApp):
             return bool(item.get("enable"))
         if res == "applications":
             return item.get("syncLevel") != "disabled"
+        if res == "notification":   # any event on (NotificationDefinition.cs:64 at Radarr v6.0.3.10276)
+            return any(v for k, v in item.items() if k.startswith("on"))
         return True
 
     def values(self, item):
@@ -422,6 +500,8 @@ class ServarrDouble(DoubleApp):
         port = values.get("port")
         if "port" in values and (not isinstance(port, int) or not 1 <= port <= 65535):
             errors.append(failure("Port", "'Port' must be between 1 and 65535. You entered %s." % port, port))
+        if res == "notification" and self.enabled(res, item):
+            errors += self.notification_checks(item, values)
         if res == "applications":
             for key in ("prowlarrUrl", "baseUrl"):
                 url = values.get(key) or ""
@@ -446,12 +526,13 @@ class ServarrDouble(DoubleApp):
             return Reply(400, errors)
         force = req.flag("forceSave")
         changed = existing is None or self._comparable(item) != self._comparable(existing)
-        if not force:
-            errors = self.warnings(res, item)
-            if not errors and self.enabled(res, item) and changed:
-                errors = self.connection_test(res, item)
-            if errors:
-                return Reply(400, errors)
+        # ProviderControllerBase.cs:78-122 at Radarr v6.0.3.10276: a POST tests an enabled provider even with
+        # forceSave (which only lets warnings pass); a PUT tests it only when it changed and forceSave is not set.
+        errors = [] if force else self.warnings(res, item)
+        if not errors and self.enabled(res, item) and changed and (existing is None or not force):
+            errors = [e for e in self.connection_test(res, item) if not (force and e.get("isWarning"))]
+        if errors:
+            return Reply(400, errors)
         if existing is None:
             stored = self._insert(res, item)
             return Reply(201, self.masked(stored))
@@ -507,10 +588,41 @@ class ServarrDouble(DoubleApp):
         raise KeyError(name)
 
     # -- connection tests ---------------------------------------------------------
+    HOST = re.compile(r"^[-_a-z0-9.]+$", re.IGNORECASE)
+
+    def notification_checks(self, item, values):
+        """MediaBrowserSettings.cs:13-17 and PlexServerSettings.cs:13-16 (Radarr v6.0.3.10276; Lidarr checks no
+        mapping), with RuleBuilderExtensions.cs:28-45's host and URL base rules."""
+        errors = []
+        impl = item["implementation"]
+        if impl not in ("MediaBrowser", "PlexServer"):
+            return errors
+        host = values.get("host") or ""
+        try:
+            ipaddress.ip_address(host)
+            valid = True
+        except ValueError:
+            valid = bool(self.HOST.match(host))
+        if not host:
+            errors.append(failure("Host", "'Host' must not be empty.", host))
+        elif not valid:
+            errors.append(failure("Host", "must be valid Host without http://", host))
+        if impl == "MediaBrowser":
+            if not values.get("apiKey"):
+                errors.append(failure("ApiKey", "'Api Key' must not be empty.", values.get("apiKey")))
+            if re.match(r"^/?https?://[-_a-z0-9.]+", values.get("urlBase") or "", re.IGNORECASE):
+                errors.append(failure("UrlBase", "Must be a valid URL path (ie: '/radarr')", values.get("urlBase")))
+        if "mapFrom" in values and bool(values.get("mapFrom")) != bool(values.get("mapTo")):
+            prop = "MapTo" if values.get("mapFrom") else "MapFrom"
+            errors.append(failure(prop, "'%s' must not be empty." % prop.replace("Map", "Map "), None))
+        return errors
+
     def connection_test(self, res, item):
         impl = item["implementation"]
         values = self.values(item)
         try:
+            if res == "notification":
+                return self._test_notification(impl, values)
             if res == "downloadclient":
                 return getattr(self, "_test_" + impl.lower())(values)
             if res == "applications":
@@ -525,6 +637,45 @@ class ServarrDouble(DoubleApp):
                                 values.get("baseUrl"), detail=str(exc))]
             return [failure("Host", "Unable to connect to %s" % label, values.get("host"),
                             detail="Please verify the hostname and port. %s" % exc)]
+
+    def _test_notification(self, impl, values):
+        """What the media servers' notifications test (docs/upstream-facts.md): Emby / Jellyfin posts a message
+        to /Notifications/Admin with X-MediaBrowser-Token (MediaBrowserProxy.cs:23-51, Lidarr under /mediabrowser)
+        and fails only on 401 or no answer (MediaBrowserService.cs:58-80); Plex lists the server's libraries with
+        the token in the query and needs one of the app's type (PlexServerService.cs:151-183)."""
+        if impl == "MediaBrowser":
+            path = ("/mediabrowser" if self.kind == "lidarr" else "") + "/Notifications/Admin"
+            url = self._client_url(values, path)
+            headers = {"X-MediaBrowser-Token": values.get("apiKey") or "", "Content-Type": "application/json"}
+            self.media_server_calls.append(("POST", url, headers))
+            try:
+                resp = _http("POST", url, headers=headers, json={
+                    "name": "Test from %s" % self.name,
+                    "description": "Success! MediaBrowser has been successfully configured!"})
+            except Unreachable as exc:
+                return [failure("Host", "Unable to send test message: %s" % exc, values.get("host"))]
+            if resp.status_code == 401:
+                return [failure("ApiKey", "API Key is invalid", MASK)]
+            return []
+        if impl == "PlexServer":
+            if not values.get("authToken"):
+                # Ping(authToken) uses the token as a cache key and throws on an empty one: a 500, not a failure.
+                raise HttpError(500, {"message": "Value cannot be null or whitespace. (Parameter 'key')"})
+            url = self._client_url(values, "/library/sections")
+            self.media_server_calls.append(("GET", url, {}))
+            try:
+                resp = _http("GET", url, params={"X-Plex-Token": values["authToken"], "X-Plex-Product": self.name},
+                             headers={"Accept": "application/json"})
+            except Unreachable as exc:
+                return [failure("Host", "Unable to connect to Plex Media Server", values.get("host"), detail=str(exc))]
+            if resp.status_code == 401:
+                return [failure("AuthToken", "Authentication Token is invalid", None)]
+            kind, label = {"radarr": ("movie", "Movie"), "sonarr": ("show", "TV"), "lidarr": ("artist", "Music")}[self.kind]
+            sections = ((resp.json() if resp.status_code == 200 else {}).get("MediaContainer") or {}).get("Directory") or []
+            if not any(d.get("type") == kind for d in sections):
+                return [failure("Host", "At least one %s library is required" % label, None)]
+            return []
+        return []
 
     @staticmethod
     def _client_url(values, path):

@@ -159,3 +159,64 @@ def test_links_set_up_a_new_server_in_one_run_then_read_only(tmp_path, jellyfin)
     assert jellyfin.writes() == []                       # no sign-in: the key it was given still works
     reads = [path for method, path in jellyfin.log if method == "GET"]
     assert reads.count("/Library/VirtualFolders") == 1 and reads.count("/Auth/Keys") == 1
+
+
+def test_a_server_still_migrating_at_start_up_is_waited_for(tmp_path, jellyfin):
+    """While Jellyfin migrates its database its stand-in server says the wizard never ran and /health "Degraded"
+    (SetupServer.cs at v10.11.11): the wizard of a server set up long ago is not run again."""
+    jellyfin.complete_as("admin", PASSWORD)
+    jellyfin.booting = 2
+    result = Playbook(tmp_path).run([{"name": "wizard", "arrkestra.homelab.jellyfin_startup": admin(jellyfin)}])
+    assert not result["wizard"]["changed"], result
+    assert jellyfin.writes() == [] and jellyfin.log.count(("GET", "/health")) == 2
+
+
+def test_jellyfin_12_refuses_a_second_first_user_and_the_wizard_goes_on(tmp_path):
+    """Jellyfin 12 answers 403 to POST /Startup/User once the first user has a password (StartupController.cs:143-146
+    at v12.0-rc5): a wizard cut short after that step is finished, the password proved by the sign-in."""
+    app = JellyfinDouble(version="12.0.0")
+    app.user, app.startup_user_read = {"Name": "admin", "Password": PASSWORD}, True
+    with app.serve() as server:
+        app.url = server.url
+        result = Playbook(tmp_path).run([{"name": "wizard", "arrkestra.homelab.jellyfin_startup": admin(app)}])
+    assert result["wizard"]["changed"] and app.completed, result
+    assert ("POST", "/Users/AuthenticateByName") in app.log
+
+
+def test_encoding_sets_only_the_fields_named_and_keeps_the_rest(tmp_path, jellyfin):
+    jellyfin.complete_as("admin", PASSWORD)
+    jellyfin.keys.append({"AccessToken": "k" * 32, "AppName": "arrkestra"})
+    jellyfin.encoding["H264Crf"] = 20                     # set by hand in the dashboard: kept
+    playbook = Playbook(tmp_path)
+    args = {"url": jellyfin.url, "api_key": "k" * 32, "hardware_acceleration": "vaapi",
+            "hardware_decoding_codecs": ["h264", "hevc", "vp9"], "enable_tonemapping": True}
+    task = {"name": "encoding", "arrkestra.homelab.jellyfin_encoding": args}
+    check = playbook.run([task], check=True, diff=True)["encoding"]
+    assert check["changed"] and jellyfin.writes() == []
+    assert sorted(check["changes"]) == ["EnableTonemapping", "HardwareAccelerationType", "HardwareDecodingCodecs"]
+    result = playbook.run([task])["encoding"]
+    assert result["changed"] and jellyfin.encoding["HardwareAccelerationType"] == "vaapi"
+    # the whole object went back: what the task did not name is as it was, the encoder path Jellyfin's
+    assert jellyfin.encoding["H264Crf"] == 20 and jellyfin.encoding["VaapiDevice"] == "/dev/dri/renderD128"
+    assert jellyfin.encoding["EncoderAppPath"] == "/usr/lib/jellyfin-ffmpeg/ffmpeg"
+    assert ("POST", "/Users/AuthenticateByName") not in jellyfin.log      # the key signs in
+    jellyfin.reset_log()
+    again = playbook.run([{"name": "encoding", "arrkestra.homelab.jellyfin_encoding": dict(
+        args, hardware_decoding_codecs=["VP9", "h264", "hevc"])}])["encoding"]
+    assert not again["changed"] and jellyfin.writes() == []
+
+
+def test_encoding_refuses_what_jellyfin_would_ignore_or_refuse(tmp_path, jellyfin):
+    jellyfin.complete_as("admin", PASSWORD)
+    result = Playbook(tmp_path).run([
+        {"name": "case", "ignore_errors": True, "arrkestra.homelab.jellyfin_encoding": admin(
+            jellyfin, options={"hardwareAccelerationType": "vaapi"})},
+        {"name": "path", "ignore_errors": True, "arrkestra.homelab.jellyfin_encoding": admin(
+            jellyfin, options={"EncoderAppPath": "/usr/bin/ffmpeg"})},
+        {"name": "no login", "ignore_errors": True, "arrkestra.homelab.jellyfin_encoding": {
+            "url": jellyfin.url, "hardware_acceleration": "none"}},
+    ])
+    assert "has no encoding option hardwareAccelerationType" in result["case"]["msg"]
+    assert "refuses a new encoder path" in result["path"]["msg"]
+    assert "needs `api_key`" in result["no login"]["msg"]
+    assert jellyfin.writes() == []

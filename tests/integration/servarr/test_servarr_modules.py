@@ -166,14 +166,23 @@ def test_errors_are_clear(playbook, radarr, qbittorrent):
     assert radarr.store.get("downloadclient", {}) == {}
 
 
-def test_force_save_skips_the_test_and_warnings(playbook, sonarr):
-    task = {"name": "t", "arrkestra.homelab.sonarr_download_client": dict(
-        conn(sonarr), name="Transmission", implementation="transmission", host="transmission.invalid", port=9091,
-        force_save=True)}
-    result = playbook.run([task])
-    assert result["t"]["changed"], result
-    assert result["t"]["download_client"]["fields"]["tvCategory"] == "tv-sonarr"
-    assert ("POST", "/api/v3/downloadclient") in sonarr.writes()
+def test_force_save_lets_warnings_pass_and_skips_the_test_of_an_update(playbook, sonarr, transmission):
+    """ProviderControllerBase.cs:78-122 (Sonarr v4.0.19.2979): forceSave lets warnings pass; a creation still runs
+    the connection test of an enabled client, an update does not."""
+    base = dict(conn(sonarr), name="Transmission", implementation="transmission", port=transmission.port,
+                username=transmission.username, password=transmission.password, force_save=True)
+    result = playbook.run([
+        {"name": "unreachable", "arrkestra.homelab.sonarr_download_client": dict(base, host="transmission.invalid"),
+         "ignore_errors": True},
+        # the connection test of the creation reaches the real client
+        {"name": "created", "arrkestra.homelab.sonarr_download_client": dict(base, host="127.0.0.1")},
+        {"name": "moved", "arrkestra.homelab.sonarr_download_client": dict(base, host="transmission.invalid")},
+    ])
+    assert "Unable to connect to Transmission" in result["unreachable"]["msg"], result["unreachable"]
+    assert result["created"]["changed"], result["created"]
+    assert result["created"]["download_client"]["fields"]["tvCategory"] == "tv-sonarr"
+    assert result["moved"]["changed"] and result["moved"]["changes"] == ["fields.host"], result["moved"]
+    assert [m for m, p in sonarr.writes()] == ["POST", "POST", "PUT"]
 
 
 def test_transmission_connection_test_logs_in(playbook, sonarr, transmission):

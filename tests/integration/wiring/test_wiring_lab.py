@@ -86,6 +86,12 @@ def test_first_run_converges_with_every_link(lab):
         assert sab_categories(lab)[arr]["dir"].endswith("/usenet/" + arr)
     jellyfin = lab.double("jellyfin")
     assert jellyfin.completed and jellyfin.user["Name"] == "admin" and [k["AppName"] for k in jellyfin.keys] == ["arrkestra"]
+    # every arr instance tells Jellyfin about its imports, with the key Jellyfin's own run made before
+    for arr in (radarr, sonarr, lab.double("lidarr")):
+        notification = by_name(arr, "notification")["jellyfin"]
+        assert notification["implementation"] == "MediaBrowser" and field(arr, notification, "updateLibrary")
+        assert arr.secret("notification", "jellyfin", "apiKey") == jellyfin.keys[0]["AccessToken"]
+        assert field(arr, notification, "host") == "127.0.0.1"
     assert dict((f["Name"], f["Locations"]) for f in jellyfin.folders) == {
         "Movies": [str(lab.media / "movies")], "Shows": [str(lab.media / "tv")], "Music": [str(lab.media / "music")]}
     seerr = lab.double("seerr")
@@ -161,9 +167,13 @@ def test_adding_radarr_4k_writes_only_its_links(lab):
     assert set(writes) == {"radarr-4k", "prowlarr", "sabnzbd", "jellyfin", "seerr"}, writes
     assert writes["prowlarr"] == [("POST", "/api/v1/applications")]
     assert writes["sabnzbd"] == [("set_config", "radarr-4k")]
-    assert writes["jellyfin"] == [("POST", "/Library/VirtualFolders/Paths")]
+    # the folder in the Movies library; then Radarr-4K tests its new notification with a POST Jellyfin has no
+    # route for (MediaBrowserProxy.cs:23-51): nothing in Jellyfin changes
+    assert writes["jellyfin"] == [("POST", "/Library/VirtualFolders/Paths"), ("POST", "/Notifications/Admin")]
     assert writes["seerr"] == [("POST", "/api/v1/settings/radarr")]
     four_k = lab.double("radarr-4k")
+    assert by_name(four_k, "notification")["jellyfin"]["onDownload"]
+    assert four_k.secret("notification", "jellyfin", "apiKey") == lab.double("radarr").secret("notification", "jellyfin", "apiKey")
     assert field(four_k, by_name(four_k, "downloadclient")["qbittorrent"], "movieCategory") == "radarr-4k"
     assert [f["path"] for f in four_k.store["rootfolder"].values()] == [str(lab.media / "movies-4k")]
     assert "radarr-4k" in qbittorrent_categories(lab)
@@ -245,5 +255,19 @@ def test_a_run_interrupted_with_ctrl_c_converges_on_the_next(lab):
     assert sorted(names) == sorted(set(names)) and {"qbittorrent", "My seedbox"} <= set(names), names
     applications = [item["name"] for item in prowlarr.store["applications"].values()]
     assert sorted(applications) == sorted(set(applications)) and "radarr" in applications, applications
+    lab.reset()
+    assert lab.wire().changed == 0 and lab.writes() == {}
+
+
+def test_removing_jellyfin_removes_the_notifications_to_it_and_nothing_made_by_hand(lab):
+    radarr = lab.double("radarr")
+    hand_made = radarr.add_provider("notification", "My webhook", "Webhook", url="http://hook.lan/")
+    assert "jellyfin" in by_name(radarr, "notification") and "jellyfin" in by_name(lab.double("lidarr"), "notification")
+    lab.remove("jellyfin")
+    run = lab.wire()
+    assert run.rc == 0, run.failures()
+    for name in ("radarr", "radarr-4k", "lidarr"):
+        assert "jellyfin" not in by_name(lab.double(name), "notification"), name
+    assert by_name(radarr, "notification")["My webhook"] == hand_made
     lab.reset()
     assert lab.wire().changed == 0 and lab.writes() == {}

@@ -27,6 +27,28 @@ def test_resolve_names_the_missing_credential_and_where_to_give_it():
         F["wiring_resolve"](items, {"qbittorrent": {"username": "admin"}})
 
 
+def test_a_secret_is_written_again_once_it_differs_from_what_the_last_run_pushed():
+    links = F["wiring_links"](APPS)
+    pushed = {"qbittorrent": {"username": "admin", "password": "pw"}}
+    record = F["wiring_record"](links, F["wiring_fingerprints"](links, APPS, pushed, "k"))
+    items = F["wiring_plan"](links, APPS, record)["radarr"]["download_clients"]
+    assert "update_secrets" not in F["wiring_resolve"](items, pushed, False, "k")[0]
+    rotated = {"qbittorrent": {"username": "admin", "password": "pw2"}}
+    assert F["wiring_resolve"](items, rotated, False, "k")[0]["update_secrets"] is True
+    assert "_rotation" not in F["wiring_resolve"](items, rotated)[0]       # without the key: nothing decided
+    # with two clients, only the one whose secret changed
+    two = APPS + [{"name": "sabnzbd", "kind": "sabnzbd", "url": "http://sabnzbd:8080"}]
+    links = F["wiring_links"](two)
+    pushed = dict(pushed, sabnzbd={"api_key": "z1"})
+    record = F["wiring_record"](links, F["wiring_fingerprints"](links, two, pushed, "k"))
+    items = F["wiring_plan"](links, two, record)["radarr"]["download_clients"]
+    resolved = F["wiring_resolve"](items, dict(pushed, qbittorrent=rotated["qbittorrent"]), False, "k")
+    assert [(i["name"], bool(i.get("update_secrets"))) for i in resolved] == [("qbittorrent", True), ("sabnzbd", False)]
+    items = items[:1]
+    # a secret not known yet (check mode, a key the run would make) tells nothing
+    assert "update_secrets" not in F["wiring_resolve"](items, {"qbittorrent": {"username": "admin"}}, True, "k")[0]
+
+
 def test_absent_items_need_no_secret():
     assert F["wiring_resolve"]([{"name": "x", "state": "absent", "_secrets": {"password": ["gone", "password"]}}], {}) \
         == [{"name": "x", "state": "absent"}]

@@ -26,9 +26,10 @@ def test_every_module_of_the_table_takes_its_groups():
 
 def test_the_apps_are_wired_in_dependency_order():
     order = link_table.kinds()
-    # download clients before the arr apps (which test them), the arr apps before Prowlarr (which tests their keys),
-    # Jellyfin before Seerr (set up with it), everything Bazarr and Seerr call before them.
-    assert order.index("qbittorrent") < order.index("radarr") < order.index("prowlarr") < order.index("jellyfin")
+    # download clients and Jellyfin (whose key their notifications carry) before the arr apps (which test them),
+    # the arr apps before Prowlarr (which tests their keys), Jellyfin before Seerr (set up with it), everything
+    # Bazarr and Seerr call before them.
+    assert order.index("qbittorrent") < order.index("jellyfin") < order.index("radarr") < order.index("prowlarr")
     assert order.index("jellyfin") < order.index("seerr") and order.index("sonarr") < order.index("bazarr")
 
 
@@ -45,6 +46,6 @@ def test_derived_links_come_in_table_order_and_prune_as_the_table_says():
         ("jellyfin", "jellyfin"), ("seerr", "seerr"), ("flaresolverr", "flaresolverr"))]
     made = links.derive(apps)
     apps_in_order = list(dict.fromkeys(link["app"] for link in made))
-    assert apps_in_order == ["qbittorrent", "radarr", "prowlarr", "jellyfin", "seerr", "bazarr"]
+    assert apps_in_order == ["qbittorrent", "jellyfin", "radarr", "prowlarr", "seerr", "bazarr"]
     for link in made:
         assert link["prune"] == link_table.row(dict((a["name"], a["kind"]) for a in apps)[link["app"]], link["group"]).prunes

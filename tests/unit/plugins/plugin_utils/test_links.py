@@ -89,10 +89,37 @@ def test_bazarr_talks_to_the_first_non_4k_instance():
     assert links["bazarr/connections/sonarr"]["item"]["host"] == "sonarr.media.svc.cluster.local"
 
 
+def test_every_arr_instance_tells_the_media_server_about_each_import():
+    stack = STACK + [app("lidarr", port=8686)]
+    links = by_id(link_model.derive(stack))
+    for arr in ("radarr", "radarr-4k", "sonarr", "lidarr"):
+        link = links["%s/notifications/jellyfin" % arr]
+        assert link["to"] == "jellyfin" and link["prune"]
+        assert link["secrets"] == {"server_api_key": ["jellyfin", "api_key"]}
+        item = link["item"]
+        assert (item["implementation"], item["host"], item["port"]) == (
+            "MediaBrowser", "jellyfin.media.svc.cluster.local", 8096)
+        assert item["update_library"] and not item["notify"] and not item["use_ssl"]
+    assert "release_import" in links["lidarr/notifications/jellyfin"]["item"]["events"]
+    assert "movie_file_delete" in links["radarr/notifications/jellyfin"]["item"]["events"]
+    # Jellyfin's NetworkPolicy then lets every arr instance in (the callers come from the links)
+    assert not [link for link in link_model.derive([a for a in STACK if a["kind"] != "jellyfin"])
+                if link["group"] == "notifications"]
+
+
+def test_a_removed_media_server_takes_its_notifications_with_it():
+    before = link_model.derive(STACK)
+    without = [a for a in STACK if a["kind"] != "jellyfin"]
+    calls = link_model.plan(without, link_model.derive(without), link_model.record(before))
+    assert calls["radarr"]["notifications"] == [{"name": "jellyfin", "state": "absent"}]
+
+
 def test_links_are_ordered_download_clients_before_the_apps_that_test_them():
     ids = [link["id"] for link in link_model.derive(STACK)]
     assert ids.index("qbittorrent/categories/radarr") < ids.index("radarr/download_clients/qbittorrent")
     assert ids.index("radarr/download_clients/qbittorrent") < ids.index("prowlarr/applications/radarr")
+    # Jellyfin makes its key before the arr apps' notifications carry it
+    assert ids.index("jellyfin/api_keys/arrkestra") < ids.index("radarr/notifications/jellyfin")
 
 
 def test_no_secret_value_is_ever_in_a_link():
@@ -166,22 +193,34 @@ def test_a_rotated_secret_is_rewritten_on_exactly_the_links_that_use_it():
     record = link_model.record(links, before)
     assert "pw1" not in repr(record) and "r1" not in str(record["fingerprints"].values())
     assert link_model.rotated(record, before) == []                       # nothing rotated: nothing rewritten
-    assert "update_secrets" not in repr(link_model.plan(STACK, links, record, link_model.rotated(record, before)))
+    calls = link_model.plan(STACK, links, record)
+
+    def rewritten(credentials):
+        return sorted((app, i.get("name") or i["kind"]) for app, groups in calls.items() for items in groups.values() for i in items
+                      if link_model.needs_rewrite(i, credentials, "key"))
+    assert rewritten(CREDENTIALS) == []
     rotated = dict(CREDENTIALS, qbittorrent={"username": "admin", "password": "pw2"})
-    ids = link_model.rotated(record, link_model.fingerprints(links, ["radarr"], rotated, "key"))
-    assert ids == ["radarr-4k/download_clients/qbittorrent", "radarr/download_clients/qbittorrent",
-                   "sonarr/download_clients/qbittorrent"]
-    calls = link_model.plan(STACK, links, record, ids)
-    rewritten = [(app, i["name"]) for app, groups in calls.items() for items in groups.values() for i in items
-                 if i.get("update_secrets")]
-    assert sorted(rewritten) == [("radarr", "qbittorrent"), ("radarr-4k", "qbittorrent"), ("sonarr", "qbittorrent")]
+    assert rewritten(rotated) == [("radarr", "qbittorrent"), ("radarr-4k", "qbittorrent"), ("sonarr", "qbittorrent")]
+    # Seerr does not mask the key it is given (its row in the link table): compared, not rewritten by force
     key = dict(CREDENTIALS, radarr={"api_key": "r2", "password": "l1"})
-    assert link_model.rotated(record, link_model.fingerprints(links, ["radarr"], key, "key")) == [
-        "bazarr/connections/radarr", "prowlarr/applications/radarr", "seerr/services/radarr/radarr"]
+    assert rewritten(key) == [("bazarr", "radarr"), ("prowlarr", "radarr")]
     login = dict(CREDENTIALS, radarr={"api_key": "r1", "password": "l2"})
     assert link_model.rotated(record, link_model.fingerprints(links, ["radarr"], login, "key")) == ["login/radarr"]
     # Another key, other fingerprints: a record's reader without the key cannot test a guess.
     assert link_model.fingerprints(links, [], CREDENTIALS, "other") != link_model.fingerprints(links, [], CREDENTIALS, "key")
+
+
+def test_a_key_made_during_the_run_is_pushed_once_and_then_left_alone():
+    """Jellyfin's key: unknown when the run is planned (inventory credentials), known when the notifications are
+    sent; the record keeps what was pushed, so the next run - planned without it again - rewrites nothing."""
+    stack = STACK
+    links = link_model.derive(stack)
+    with_key = dict(CREDENTIALS, jellyfin={"api_key": "j1"})
+    record = link_model.record(links, link_model.fingerprints(links, [], with_key, "key"))
+    item = link_model.plan(stack, links, record)["radarr"]["notifications"][0]
+    assert not link_model.needs_rewrite(item, CREDENTIALS, "key")          # not known yet: nothing to tell
+    assert not link_model.needs_rewrite(item, with_key, "key")
+    assert link_model.needs_rewrite(item, dict(CREDENTIALS, jellyfin={"api_key": "j2"}), "key")
 
 
 def test_a_record_of_the_first_version_still_prunes():
