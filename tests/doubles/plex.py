@@ -1,6 +1,6 @@
 """Test double of Plex Media Server 1.43 and of plex.tv: PIN sign-in, claim, preferences, libraries.
 
-Built from ``/tmp/research/plex.md``. It reproduces this upstream behaviour,
+Built from ``docs/research/plex.md``. It reproduces this upstream behaviour,
 described in our own words and cited as ``repo@tag path:line``:
 
 Plex Media Server (:class:`PlexDouble`, version 1.43.3.10896 of the
@@ -16,8 +16,9 @@ home-operations image, ``home-operations/containers@a9b84a4 apps/plex/docker-bak
   (``pkkid/python-plexapi@4.16.1 .github/workflows/ci.yaml:71-79``, ``tests/conftest.py:168-175``).
   When ``allowedNetworks`` is set on a signed-out server, only localhost and the
   listed addresses get in (``docs/settingslist.rst:162-163``). A claimed server
-  needs the owner's token, except from addresses in ``allowedNetworks``
-  (support.plex.tv article 200890058). The double cannot see the client's
+  needs a token of the owner's account - the one it was claimed with, or any
+  other the account's PlexTvDouble knows, such as a PIN sign-in's - except from
+  addresses in ``allowedNetworks`` (support.plex.tv article 200890058). The double cannot see the client's
   address, so the constructor says where the client is: ``client_is_local``
   (default True) and optionally ``client_address``, which is matched against the
   networks. When ``client_address`` is None, a local client counts as inside
@@ -392,14 +393,26 @@ class PlexDouble(DoubleApp):
                 continue
         return False
 
+    def _is_owner(self, token):
+        """Whether ``token`` signs in as the account that owns the server: the token it was claimed with, or any other
+        token of that account plex.tv knows (a PIN sign-in's, a device's). PMS checks a token with plex.tv and takes the
+        owner's or a shared user's (support.plex.tv article 200890058); python-plexapi hands the account's token straight
+        to the server (``python-plexapi@4.16.1 tests/conftest.py:171-175``)."""
+        if not token or not self.claimed:
+            return False
+        if token == self.owner_token:
+            return True
+        account = self.plex_tv if isinstance(self.plex_tv, PlexTvDouble) else None
+        return account is not None and self.owner_token in account.tokens and token in account.tokens
+
     def _allowed(self, request):
         if not self.client_is_local:
             # Remote clients always need the owner's token, and an unclaimed server has none to accept.
-            return self.claimed and _token(request) == self.owner_token
+            return self.claimed and self._is_owner(_token(request))
         networks = self._networks()
         if self.claimed:
             # Claimed: the owner's token, or an address listed in allowedNetworks (support article 200890058).
-            return _token(request) == self.owner_token or (bool(networks) and self._address_in(networks))
+            return self._is_owner(_token(request)) or (bool(networks) and self._address_in(networks))
         if not networks:
             return True         # an unclaimed server trusts its local network
         # Signed out with allowedNetworks set: only localhost and the listed addresses (settingslist.rst:162-163).

@@ -183,6 +183,18 @@ def test_auth_after_claim(pms, plex_tv):
     assert httpx.get(pms.url + "/:/prefs").status_code == 200
 
 
+def test_claimed_server_takes_any_token_of_its_account(pms, plex_tv):
+    """A token of a PIN sign-in opens the server its account claimed; a token of another account does not."""
+    pin = httpx.post(plex_tv.url + "/api/v2/pins", headers=dict(CLIENT, **JSON)).json()
+    plex_tv.app.link_pin(pin["code"], "pin-token")
+    assert claim(pms, plex_tv).status_code == 200
+    assert httpx.get(pms.url + "/", headers={"X-Plex-Token": "pin-token"}).status_code == 200
+    assert httpx.get(pms.url + "/", headers={"X-Plex-Token": "acct-token"}).status_code == 200
+    with PlexDouble(claimed=True, owner_token="another-account", plex_tv=plex_tv.app).serve() as other:
+        assert httpx.get(other.url + "/", headers={"X-Plex-Token": "pin-token"}).status_code == 401
+        assert httpx.get(other.url + "/", headers={"X-Plex-Token": "another-account"}).status_code == 200
+
+
 def test_auth_remote_and_allowed_networks_while_unclaimed():
     with PlexDouble(client_is_local=False).serve() as server:
         assert httpx.get(server.url + "/").status_code == 401
