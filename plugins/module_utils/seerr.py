@@ -1,6 +1,6 @@
 # Copyright: Arrkestra engineers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Seerr's API (v3, successor of Jellyseerr and Overseerr): setup with Jellyfin, Radarr/Sonarr services."""
+"""Seerr's API (v3, successor of Jellyseerr and Overseerr): setup with Jellyfin or Plex, Radarr/Sonarr services."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from ._http import ApiError
 from ._module import client_from_module, link_groups, new_module, require_api_key, run_links_module, run_reconciler
 from ._reconcile import Reconciler, find_by_name
 
-JELLYFIN = 2   # Seerr's serverType for Jellyfin
+# Seerr 3.1.0's settings.main.mediaServerType (server/constants/server.ts:1-6): NOT_CONFIGURED until the first
+# sign-in with a media server chooses one for good.
+PLEX, JELLYFIN, EMBY, NOT_CONFIGURED = 1, 2, 3, 4
+#: media_server -> (its name, Seerr's mediaServerType, the options a setup with it needs)
+MEDIA_SERVERS = {
+    "jellyfin": ("Jellyfin", JELLYFIN, ("jellyfin_hostname", "jellyfin_username", "jellyfin_password", "email")),
+    "plex": ("Plex", PLEX, ("plex_hostname", "plex_token")),
+}
 SERVICE_FIELDS = {
     # option -> Seerr's field
     "name": "name", "hostname": "hostname", "port": "port", "use_ssl": "useSsl", "base_url": "baseUrl",
@@ -46,8 +53,41 @@ class SeerrSession:
 
 
 # -- setup -------------------------------------------------------------------------------
+def media_server(params):
+    """The media server of a setup: ``media_server``, else Plex when a Plex host or token is given, else Jellyfin."""
+    if params.get("media_server"):
+        return params["media_server"]
+    return "plex" if params.get("plex_hostname") or params.get("plex_token") else "jellyfin"
+
+
+def check_setup(params):
+    """The media server of a setup whose options say it: those it needs given, none of the other server's."""
+    server = media_server(params)
+    title, dummy, needs = MEDIA_SERVERS[server]
+    missing = [o for o in needs if not params.get(o)]
+    if missing:
+        raise ApiError("Seerr set up with %s needs %s; missing: %s." % (title, ", ".join(needs), ", ".join(missing)),
+                       hint="Give them, or `media_server` for the server Seerr is set up with.")
+    others = [o for name, (dummy, dummy2, options) in sorted(MEDIA_SERVERS.items()) if name != server
+              for o in options if o != "email" and params.get(o)]
+    if others:
+        raise ApiError("Seerr is set up with one media server; %s is for %s, not %s." % (
+            ", ".join(others), "Plex" if server == "jellyfin" else "Jellyfin", title),
+            hint="Leave out the options of the other server, or set `media_server`.")
+    return server
+
+
+def _said(body):
+    """Seerr's own words in an error body: ``message`` (its error handler, server/index.ts:250-261), or ``error``
+    (the answers a route writes itself, server/routes/auth.ts:66)."""
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("error") or "")
+    return str(body or "")
+
+
 class SetupReconciler(Reconciler):
-    """Initialisation with Jellyfin (once) and the libraries Seerr scans (checked every run)."""
+    """Initialisation with Jellyfin or Plex (once), Plex's address (checked every run) and the libraries Seerr scans
+    (checked every run)."""
 
     result_key = "setup"
 
@@ -56,8 +96,13 @@ class SetupReconciler(Reconciler):
         self.session = session
         self.client = session.client
         self.signed_in = False
+        self.server = check_setup(self.params)
+        self.title, self.server_type = MEDIA_SERVERS[self.server][:2]
 
     def _sign_in(self, with_server):
+        if self.server == "plex":
+            self._sign_in_plex()
+            return
         p = self.params
         body = {"username": p["jellyfin_username"], "password": p["jellyfin_password"], "email": p["email"]}
         if with_server:
@@ -70,33 +115,89 @@ class SetupReconciler(Reconciler):
                 hint="Give the Jellyfin administrator the wizard made (jellyfin_startup).", status=resp.status)
         self.signed_in = True
 
-    # Seerr 3.1.0, server/routes/settings/index.ts: GET /settings/jellyfin (270-274) only reads the settings,
-    # libraries included; GET /settings/jellyfin/library (333-394) *saves* on every call: ``?sync`` replaces the
-    # list with Jellyfin's, then every library whose id is not in ``?enable=`` is disabled - no ``enable`` at all
-    # disables them all. So read through the first, and call the second only to change something.
+    # Seerr 3.1.0, server/routes/auth.ts:49-220: POST /auth/plex asks plex.tv for the token's account; on an empty
+    # database that account becomes the admin (with plex.tv's token for it) and Plex the media server, for good.
+    def _sign_in_plex(self):
+        resp = self.client.request("POST", "/auth/plex", json_body={"authToken": self.params["plex_token"]},
+                                   expect=(403, 500))
+        said = _said(resp.body)
+        if resp.status == 500 and "disabled" in said:       # auth.ts:61-67
+            raise ApiError("Seerr refused the sign-in with Plex (500: %s): its sign-in with the media server is turned "
+                           "off, or it is set up with another media server." % said,
+                           hint="Give `api_key` (Seerr's key, which the apps phase writes into its settings): the "
+                                "module then needs no sign-in.", status=500)
+        if resp.status == 403:                              # auth.ts:185-200
+            raise ApiError("Seerr refused the plex.tv account (403: %s): it is not the account Seerr was set up with, "
+                           "nor one that shares its Plex server." % said,
+                           hint="Give the plex.tv token of the account that owns the Plex server.", status=403)
+        if resp.status == 500:                              # auth.ts:209-218: plex.tv did not give the account
+            raise ApiError("Seerr could not sign in with the plex.tv token (500: %s): plex.tv did not accept the "
+                           "token, or Seerr cannot reach plex.tv." % said,
+                           hint="Give the token of the plex.tv account that owns the Plex server (the Plex sign-in, "
+                                "playbooks/plex_signin.yml, keeps it); Seerr asks https://plex.tv for the account, so "
+                                "it needs a way out to the internet.", status=500)
+        self.signed_in = True
+
+    def _check_media_server(self, kind):
+        """Seerr keeps the media server of its first sign-in (auth.ts:61-67, 240-250): another one is an error."""
+        names = {PLEX: "Plex", JELLYFIN: "Jellyfin", EMBY: "Emby"}
+        if kind in names and kind != self.server_type and not (self.server == "jellyfin" and kind == EMBY):
+            raise ApiError("Seerr is set up with %s, not %s: its media server is chosen for good at the first "
+                           "sign-in." % (names[kind], self.title),
+                           hint="Give this Seerr the options of %s, or start it afresh (without its settings.json and "
+                                "database) to set it up with %s." % (names[kind], self.title))
+
+    # Seerr 3.1.0, server/routes/settings/index.ts: GET /settings/<server> (Jellyfin 270-274, Plex 112-116) only
+    # reads the settings, libraries included; GET /settings/<server>/library (Jellyfin 333-394, Plex 232-255) *saves*
+    # on every call: ``?sync`` replaces the list with the server's, then every library whose id is not in
+    # ``?enable=`` is disabled - no ``enable`` at all disables them all. So read through the first, and call the
+    # second only to change something.
+    def _settings(self):
+        return self.client.get("/settings/%s" % self.server) or {}
+
     def _libraries(self):
-        return (self.client.get("/settings/jellyfin") or {}).get("libraries") or []
+        return self._settings().get("libraries") or []
 
     def _set_libraries(self, ids, sync=False):
         params = {"sync": "true"} if sync else {}
         if ids:
             params["enable"] = ",".join(ids)
-        return self.client.get("/settings/jellyfin/library", params=params) or []
+        return self.client.get("/settings/%s/library" % self.server, params=params) or []
+
+    @staticmethod
+    def _address(settings):
+        """Where Seerr reaches Plex (settings.plex: ip, port, useSsl; server/lib/settings/index.ts:30-38)."""
+        if not settings.get("ip"):
+            return None
+        return {"hostname": settings["ip"], "port": settings.get("port"), "use_ssl": bool(settings.get("useSsl"))}
 
     def fetch(self):
-        initialized = bool((self.client.get("/settings/public") or {}).get("initialized"))
-        state = {"initialized": initialized, "libraries": []}
+        public = self.client.get("/settings/public") or {}
+        self._check_media_server(public.get("mediaServerType"))
+        initialized = bool(public.get("initialized"))
+        state = {"media_server": self.server, "initialized": initialized, "libraries": []}
+        if self.server == "plex":
+            state["server"] = None
         if initialized:
             if not self.params.get("api_key"):
                 self._sign_in(with_server=False)
-            state["libraries"] = sorted(l["name"] for l in self._libraries() if l.get("enabled"))
+            settings = self._settings()
+            state["libraries"] = sorted(l["name"] for l in settings.get("libraries") or [] if l.get("enabled"))
+            if self.server == "plex":
+                state["server"] = self._address(settings)
         return state
 
     def build(self, current):
-        return {"initialized": True, "libraries": sorted(self.params["libraries"])}
+        wanted = {"media_server": self.server, "initialized": True, "libraries": sorted(self.params["libraries"])}
+        if self.server == "plex":
+            p = self.params
+            wanted["server"] = {"hostname": p["plex_hostname"], "port": p["plex_port"], "use_ssl": p["plex_use_ssl"]}
+        return wanted
 
     def compare(self, current, wanted):
         found = [] if current["initialized"] else ["initialized"]
+        if self.server == "plex" and current.get("server") != wanted["server"]:
+            found.append("server")
         if set(wanted["libraries"]) - set(current["libraries"]):
             found.append("libraries")
         return found
@@ -106,24 +207,51 @@ class SetupReconciler(Reconciler):
         libraries = self._libraries()
         enabled = [l["id"] for l in libraries if l.get("enabled")]
         if not set(names) <= set(l["name"] for l in libraries):
-            # Learn Jellyfin's libraries; the ones enabled now are named again so that the sync keeps them.
+            # Learn the server's libraries; the ones enabled now are named again so that the sync keeps them.
             libraries = self._set_libraries(enabled, sync=True)
         missing = sorted(set(names) - set(l["name"] for l in libraries))
         if missing:
-            raise ApiError("Jellyfin has no movie or show library named %s (it has: %s)." % (
-                ", ".join(missing), ", ".join(sorted(l["name"] for l in libraries)) or "none"),
-                hint="Create the libraries in Jellyfin first (jellyfin_library); Seerr lists only movie and show libraries.")
+            if self.server == "plex":
+                hint = ("Create the libraries in Plex first (plex_links); Seerr lists only movie and show libraries "
+                        "that have a metadata agent. None at all can also mean that Seerr could not read Plex's "
+                        "libraries with the token of its plex.tv account.")
+            else:
+                hint = "Create the libraries in Jellyfin first (jellyfin_library); Seerr lists only movie and show libraries."
+            raise ApiError("%s has no movie or show library named %s (it has: %s)." % (
+                self.title, ", ".join(missing), ", ".join(sorted(l["name"] for l in libraries)) or "none"), hint=hint)
         ids = [l["id"] for l in libraries if l["name"] in names or l.get("enabled")]
         if set(ids) != set(l["id"] for l in libraries if l.get("enabled")):
             self._set_libraries(ids)
 
+    # Seerr 3.1.0, server/routes/settings/index.ts:118-153: POST /settings/plex lays the body over settings.plex,
+    # then asks Plex (GET /, with the admin's plex.tv token) for its machine id; "Unable to connect to Plex." when
+    # that fails.
+    def _connect(self, server):
+        body = {"ip": server["hostname"], "port": server["port"], "useSsl": server["use_ssl"]}
+        try:
+            self.client.post("/settings/plex", body)
+        except ApiError as exc:
+            if exc.status != 500:
+                raise
+            raise ApiError("Seerr cannot reach Plex at %s://%s:%s (500: %s)" % (
+                "https" if server["use_ssl"] else "http", server["hostname"], server["port"],
+                _said(exc.details) or exc.message),
+                hint="The host must be reachable from Seerr (an in-cluster service name such as "
+                     "plex.media.svc.cluster.local), not from the controller; check `plex_port` and `plex_use_ssl`. "
+                     "Seerr calls Plex with the token of its plex.tv account: a claimed server takes its owner's.",
+                status=exc.status)
+
     def update(self, current, wanted):
-        if not current["initialized"]:
+        if self.server == "plex":
+            if not current["initialized"]:
+                self._sign_in_plex()        # before it, Seerr has no admin: its API key opens nothing
+            if not current["initialized"] or current["server"] != wanted["server"]:
+                self._connect(wanted["server"])
+        elif not current["initialized"]:
             self._sign_in(with_server=True)
-            self._enable(wanted["libraries"])
+        self._enable(wanted["libraries"])
+        if not current["initialized"]:
             self.client.post("/settings/initialize")
-        else:
-            self._enable(wanted["libraries"])
         return wanted
 
     def create(self, wanted):  # pragma: no cover - the setup state always exists
@@ -269,14 +397,20 @@ def setup_module(argument_spec):
 
 # -- the modules' options, and seerr_links ---------------------------------------------------
 def setup_spec():
+    """The options of the setup; which are required depends on the media server (:func:`check_setup`)."""
     return {
-        "jellyfin_hostname": {"type": "str", "required": True},
+        "media_server": {"type": "str", "choices": ["jellyfin", "plex"]},
+        "jellyfin_hostname": {"type": "str"},
         "jellyfin_port": {"type": "int", "default": 8096},
         "jellyfin_use_ssl": {"type": "bool", "default": False},
         "jellyfin_url_base": {"type": "str", "default": ""},
-        "jellyfin_username": {"type": "str", "required": True},
-        "jellyfin_password": {"type": "str", "required": True, "no_log": True},
-        "email": {"type": "str", "required": True},
+        "jellyfin_username": {"type": "str"},
+        "jellyfin_password": {"type": "str", "no_log": True},
+        "email": {"type": "str"},
+        "plex_hostname": {"type": "str"},
+        "plex_port": {"type": "int", "default": 32400},
+        "plex_use_ssl": {"type": "bool", "default": False},
+        "plex_token": {"type": "str", "no_log": True},
         "libraries": {"type": "list", "elements": "str", "default": []},
     }
 
@@ -309,16 +443,23 @@ def _setup_with_key(module, session, params):
 
 
 LINK_RECONCILERS = {
-    "setup": (_setup_with_key, lambda p: "set up with Jellyfin"),
+    "setup": (_setup_with_key, lambda p: "set up with %s" % MEDIA_SERVERS[media_server(p)][0]),
     "services": (ServiceReconciler, lambda p: "%s %s" % (p["kind"], p["name"])),
 }
 
 
 def run_links(module):
-    """The setup with Jellyfin, then the Radarr and Sonarr servers, in one session, each read once. Without
-    Seerr's key (given or made by the setup), the servers wait: in check mode before the setup."""
+    """The setup with Jellyfin or Plex, then the Radarr and Sonarr servers, in one session, each read once. Without
+    Seerr's key (given or made by the setup), the servers wait: in check mode before the setup. So they do in check
+    mode on a Seerr still to set up: its key acts as user 1, and before the first sign-in there is none, so the key
+    opens nothing (Seerr 3.1.0 server/middleware/auth.ts:13-34)."""
     def skip(name, result):
-        return name == "services" and not module.params.get("api_key") and not (result.get("setup") or {}).get("api_key")
+        setup = result.get("setup") or {}
+        if name != "services":
+            return False
+        if module.check_mode and "initialized" in (setup.get("changes") or ()):
+            return True
+        return not module.params.get("api_key") and not setup.get("api_key")
 
     def finish(result):
         key = (result.get("setup") or {}).get("api_key")

@@ -9,11 +9,12 @@ module: seerr_links
 short_description: Set up one Seerr and its Radarr and Sonarr servers in one run
 version_added: 0.1.0
 description:
-  - Sets Seerr up with Jellyfin (O(setup), as M(arrkestra.homelab.seerr_setup)), then its Radarr and Sonarr servers O(services)
-    (as M(arrkestra.homelab.seerr_service)), in one run and one session; each collection is read once.
-  - 'Without O(api_key), the setup reads Seerr''s key (signing in with the Jellyfin user) and the servers are made with
-    it; it is returned in RV(api_key). In check mode, a Seerr still to set up has no key yet: the servers are left for the
-    real run.'
+  - Sets Seerr up with Jellyfin or Plex (O(setup), as M(arrkestra.homelab.seerr_setup)), then its Radarr and Sonarr
+    servers O(services) (as M(arrkestra.homelab.seerr_service)), in one run and one session; each collection is read
+    once.
+  - 'Without O(api_key), the setup reads Seerr''s key (signing in with the Jellyfin user or the plex.tv account) and the
+    servers are made with it; it is returned in RV(api_key). In check mode, a Seerr still to set up has no owner yet,
+    and its key opens nothing before it has one: the servers are left for the real run.'
   - This is what the wiring phase (C(arrkestra.homelab.wiring)) uses.
 author: Arrkestra engineers (@arrkestra)
 options:
@@ -23,15 +24,26 @@ options:
     type: str
   setup:
     description:
-      - The setup with Jellyfin; its options are those of M(arrkestra.homelab.seerr_setup). Left out, the setup is not looked
-        at.
+      - The setup with Jellyfin or Plex; its options are those of M(arrkestra.homelab.seerr_setup). Left out, the setup
+        is not looked at.
     type: dict
     suboptions:
+      media_server:
+        description:
+          - The media server Seerr is set up with.
+          - Left out, V(plex) when O(setup.plex_hostname) or O(setup.plex_token) is given, else V(jellyfin).
+          - Each server needs its own options - V(jellyfin) O(setup.jellyfin_hostname), O(setup.jellyfin_username),
+            O(setup.jellyfin_password) and O(setup.email); V(plex) O(setup.plex_hostname) and O(setup.plex_token) - and
+            the other server's are refused.
+        type: str
+        choices:
+          - jellyfin
+          - plex
       jellyfin_hostname:
         description:
           - Host of Jellyfin as Seerr reaches it (an in-cluster service name), used only on a new Seerr.
+          - Required with Jellyfin.
         type: str
-        required: true
       jellyfin_port:
         description:
           - Port of Jellyfin.
@@ -50,21 +62,46 @@ options:
       jellyfin_username:
         description:
           - A Jellyfin administrator; on a new Seerr it becomes Seerr's owner.
+          - Required with Jellyfin.
         type: str
-        required: true
       jellyfin_password:
         description:
           - Password of O(setup.jellyfin_username).
+          - Required with Jellyfin.
         type: str
-        required: true
       email:
         description:
           - E-mail of Seerr's owner.
+          - Required with Jellyfin; with Plex it is not used (Seerr takes the e-mail of the plex.tv account).
         type: str
-        required: true
+      plex_hostname:
+        description:
+          - Host of Plex Media Server as Seerr reaches it (an in-cluster service name).
+          - Required with Plex.
+        type: str
+      plex_port:
+        description:
+          - Port of Plex Media Server.
+        type: int
+        default: 32400
+      plex_use_ssl:
+        description:
+          - Whether Seerr talks to Plex Media Server over HTTPS.
+        type: bool
+        default: false
+      plex_token:
+        description:
+          - The plex.tv token of the account that owns the Plex server (the Plex sign-in,
+            C(arrkestra.homelab.plex_signin), keeps it). On a new Seerr that account becomes Seerr's owner, and Seerr
+            calls Plex with its token.
+          - Seerr asks plex.tv (U(https://plex.tv)) for the account of the token, so Seerr needs a way out to the
+            internet when the module signs in.
+          - Required with Plex.
+        type: str
       libraries:
         description:
-          - Jellyfin libraries Seerr scans (movie and show libraries, by name). Libraries enabled by hand stay enabled.
+          - Libraries Seerr scans, by name - Jellyfin's movie and show libraries, or Plex's movie and show libraries
+            (by their title, for example V(Movies)). Libraries enabled by hand stay enabled.
         type: list
         elements: str
         default: []
@@ -172,6 +209,20 @@ EXAMPLES = r"""
       jellyfin_username: admin
       jellyfin_password: "{{ jellyfin_password }}"
       email: admin@media.home.arpa
+      libraries: [Movies, Shows]
+    services:
+      - {kind: radarr, name: radarr, hostname: radarr.media.svc.cluster.local, port: 7878, app_api_key: "{{ radarr_api_key }}",
+         root_folder: /data/media/movies, is_default: true}
+  no_log: true
+
+- name: Seerr with Plex and Radarr, in one run
+  arrkestra.homelab.seerr_links:
+    url: http://seerr.media.svc:5055
+    api_key: "{{ seerr_api_key }}"
+    setup:
+      media_server: plex
+      plex_hostname: plex.media.svc.cluster.local
+      plex_token: "{{ plex_account_token }}"
       libraries: [Movies, Shows]
     services:
       - {kind: radarr, name: radarr, hostname: radarr.media.svc.cluster.local, port: 7878, app_api_key: "{{ radarr_api_key }}",
