@@ -21,14 +21,15 @@ from ansible_collections.arrkestra.homelab.plugins.filter.wiring import wiring_c
 ROLE_PREFIXES = ("k3s", "node_prep", "talos", "existing_cluster", "stack", "platform", "apps", "wiring")
 
 
-def stack(variables, on_error="raise", nodes=None):
+def stack(variables, on_error="raise", nodes=None, gpu_nodes=None):
     """The stack from the ``arrkestra_*`` variables, given without their prefix (``{"apps": ..., "namespace": ...}``).
 
     A wrong value raises, or with ``on_error='return'`` gives ``{"error": message}``: the stack role fails with the
     message alone, not wrapped in the templating error's text. ``nodes``: ``{host: ansible_host}`` of the cluster's
-    hosts (their addresses are kept out of MetalLB's pool)."""
+    hosts (their addresses are kept out of MetalLB's pool); ``gpu_nodes``: ``{host: GPU facts or node labels}``, from
+    which the apps' GPUs are decided (plugins/plugin_utils/gpu.py)."""
     try:
-        return stack_model.build(dict(variables or {}), nodes)
+        return stack_model.build(dict(variables or {}), nodes, gpu_nodes)
     except stack_model.StackError as exc:
         if on_error == "return":
             return {"error": "Wrong inventory value, nothing was changed: %s" % exc}

@@ -477,11 +477,13 @@ LINK_RECONCILERS = {
     "startup": (_with_login(StartupReconciler), lambda p: "first-run wizard"),
     "api_keys": (_with_login(ApiKeyReconciler), lambda p: "API key %s" % p["name"]),
     "libraries": (LibraryReconciler, lambda p: "library %s" % p["name"]),
+    "encoding": (EncodingReconciler, lambda p: "encoding options"),
 }
 
 
 def run_links(module):
-    """The wizard, the API keys, then the libraries, in one session: one sign-in at most, each collection read once.
+    """The wizard, the API keys, the libraries, then the encoding options, in one session: one sign-in at most, each
+    collection read once.
     In check mode, a server whose wizard is still to run has no admin to sign in with: the rest waits for the run."""
     def skip(name, result):
         return name != "startup" and module.check_mode and bool((result.get("startup") or {}).get("changed"))

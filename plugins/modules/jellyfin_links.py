@@ -10,8 +10,8 @@ short_description: Set up one Jellyfin and its libraries in one run
 version_added: 0.1.0
 description:
   - Runs the first-run wizard (O(startup), as M(arrkestra.homelab.jellyfin_startup)), ensures the API keys O(api_keys) (as
-    M(arrkestra.homelab.jellyfin_api_key)) and the libraries O(libraries) (as M(arrkestra.homelab.jellyfin_library)), in
-    that order, in one run and one session.
+    M(arrkestra.homelab.jellyfin_api_key)), the libraries O(libraries) (as M(arrkestra.homelab.jellyfin_library)) and the
+    encoding options O(encoding) (as M(arrkestra.homelab.jellyfin_encoding)), in that order, in one run and one session.
   - 'Signs in at most once: not at all when O(api_key) is a key Jellyfin still has, so that a run with nothing to change
     sends only reads; each collection is read once. This is what the wiring phase (C(arrkestra.homelab.wiring)) uses.'
   - 'In check mode, a server whose wizard is still to run has no administrator to sign in with yet: the API keys and libraries
@@ -115,6 +115,85 @@ options:
           - present
           - absent
         default: present
+  encoding:
+    description:
+      - Jellyfin's encoding options (hardware transcoding), as M(arrkestra.homelab.jellyfin_encoding) sets them - only
+        the fields given are compared and set, the rest of the object is sent back as read; left out, they are not
+        looked at.
+      - The wiring phase gives C(hardware_acceleration) V(qsv) for an Intel GPU, V(vaapi) and C(vaapi_device) for an
+        AMD one, V(none) without a GPU (C(arrkestra_apps.<jellyfin>.transcoding)).
+    type: dict
+    suboptions:
+      hardware_acceleration:
+        description:
+          - C(HardwareAccelerationType).
+        type: str
+        choices: [none, amf, qsv, nvenc, v4l2m2m, vaapi, videotoolbox, rkmpp]
+      vaapi_device:
+        description:
+          - C(VaapiDevice), the render node VA-API opens.
+        type: str
+      qsv_device:
+        description:
+          - C(QsvDevice) (empty - Jellyfin's default - finds the Intel GPU by its PCI vendor id).
+        type: str
+      enable_hardware_encoding:
+        description:
+          - C(EnableHardwareEncoding).
+        type: bool
+      hardware_decoding_codecs:
+        description:
+          - C(HardwareDecodingCodecs), compared without order or case.
+        type: list
+        elements: str
+      enable_10bit_hevc_decoding:
+        description:
+          - C(EnableDecodingColorDepth10Hevc).
+        type: bool
+      enable_10bit_vp9_decoding:
+        description:
+          - C(EnableDecodingColorDepth10Vp9).
+        type: bool
+      prefer_system_native_hw_decoder:
+        description:
+          - C(PreferSystemNativeHwDecoder).
+        type: bool
+      intel_low_power_h264_encoder:
+        description:
+          - C(EnableIntelLowPowerH264HwEncoder).
+        type: bool
+      intel_low_power_hevc_encoder:
+        description:
+          - C(EnableIntelLowPowerHevcHwEncoder).
+        type: bool
+      enable_tonemapping:
+        description:
+          - C(EnableTonemapping).
+        type: bool
+      enable_vpp_tonemapping:
+        description:
+          - C(EnableVppTonemapping).
+        type: bool
+      allow_hevc_encoding:
+        description:
+          - C(AllowHevcEncoding).
+        type: bool
+      allow_av1_encoding:
+        description:
+          - C(AllowAv1Encoding).
+        type: bool
+      transcoding_temp_path:
+        description:
+          - C(TranscodingTempPath).
+        type: str
+      encoding_thread_count:
+        description:
+          - C(EncodingThreadCount).
+        type: int
+      options:
+        description:
+          - Any other field of C(GET /System/Configuration/encoding), by its name with its case.
+        type: dict
 extends_documentation_fragment:
   - arrkestra.homelab.connection
   - arrkestra.homelab.connection.attributes
@@ -133,6 +212,7 @@ EXAMPLES = r"""
     libraries:
       - {name: Movies, collection_type: movies, paths: [/data/media/movies, /data/media/movies-4k]}
       - {name: Shows, collection_type: tvshows, paths: [/data/media/tv]}
+    encoding: {hardware_acceleration: qsv, qsv_device: ""}
   register: jellyfin
   no_log: true
 """
@@ -153,6 +233,10 @@ libraries:
   returned: always
   type: list
   elements: dict
+encoding:
+  description: The result of O(encoding) - C(changed), C(changes) and C(encoding) (None without O(encoding)).
+  returned: always
+  type: dict
 api_key:
   description: The first key of O(api_keys) that was made, or that differs from O(api_key). Keep it secret (use C(no_log)).
   returned: when a key was made or differs
@@ -170,7 +254,7 @@ writes:
 """
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils.jellyfin import (
-    api_key_spec, jellyfin_module, library_spec, run_links, startup_spec)
+    api_key_spec, encoding_spec, jellyfin_module, library_spec, run_links, startup_spec)
 
 
 def main():
@@ -179,6 +263,7 @@ def main():
         # the names of the keys, not the keys
         "api_keys": {"type": "list", "elements": "dict", "default": [], "options": api_key_spec(), "no_log": False},
         "libraries": {"type": "list", "elements": "dict", "default": [], "options": library_spec()},
+        "encoding": {"type": "dict", "options": encoding_spec()},
     }, required_one_of=[["api_key", "admin_user"]])
     if module.params["startup"] and not module.params["admin_user"]:
         module.fail_json(msg="The first-run wizard makes the administrator: give `admin_user` and `admin_password`.")

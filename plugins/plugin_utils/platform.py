@@ -21,7 +21,7 @@ import copy
 import ipaddress
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import backups, checks, kube, metrics, vpn, workloads
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import backups, checks, gpu, kube, metrics, vpn, workloads
 
 #: Objects of kinds the charts define: applied once their CRDs are established.
 CHART_KINDS = {
@@ -453,6 +453,7 @@ def objects(stack):
     if platform["storage"]["nfs_csi"]:
         out += _nfs_csi(platform)
     out += metrics.platform_objects(stack)
+    out += gpu.platform_objects(stack)      # the GPU device plugins, when an app asks for a GPU
     if platform["certificates"]["enabled"]:
         out += _cert_manager(stack)
     return out

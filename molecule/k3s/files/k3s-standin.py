@@ -6,7 +6,8 @@
 #   k3s server | agent       reads /etc/rancher/k3s/config.yaml, refuses what k3s refuses
 #                            (no token, a joining node without server), writes the server's
 #                            token file and kubeconfig, tells systemd it is ready, sleeps
-#   k3s kubectl ...          readyz, wait, drain, cordon, uncordon: answered, recorded
+#   k3s kubectl ...          readyz, wait, drain, cordon, uncordon: answered, recorded;
+#                            label node --overwrite: kept in labels.json, "not labeled" when unchanged
 import base64
 import hashlib
 import json
@@ -94,8 +95,26 @@ def kubectl(args):
         print("node/%s %s" % (args[1], {"drain": "drained", "cordon": "cordoned", "uncordon": "uncordoned"}[args[0]]))
     elif args and args[0] == "wait":
         print("node condition met")
+    elif args[:3] == ["label", "node", "--overwrite"] and len(args) > 4:
+        label(args[3], args[4:])
     else:
         fail("kubectl %s: not known to the stand-in" % " ".join(args))
+
+
+def label(node, pairs):
+    path = os.path.join(DATA, "labels.json")
+    labels = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            labels = json.load(f)
+    wanted = dict(labels.get(node) or {}, **dict(p.split("=", 1) for p in pairs))
+    if wanted == labels.get(node):
+        print("node/%s not labeled" % node)
+        return
+    labels[node] = wanted
+    with open(path, "w") as f:
+        json.dump(labels, f, sort_keys=True)
+    print("node/%s labeled" % node)
 
 
 def main():

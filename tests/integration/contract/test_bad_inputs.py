@@ -131,6 +131,16 @@ CASES = [
     ("apps", A + ".radarr.env", {"X": {"a": 1}}, A + ".radarr.env"),
     ("apps", A + ".radarr.node_selector", {"kubernetes.io/hostname": "pi 1"}, A + ".radarr.node_selector"),
     ("apps", A + ".radarr.node_selector", "pi-1", A + ".radarr.node_selector"),
+    # -- hardware transcoding (docs/gpu.md) -------------------------------------------------------------------------
+    ("apps", A + ".jellyfin.transcoding", {"device": "nvidia"}, A + ".jellyfin.transcoding.device"),
+    ("apps", A + ".jellyfin.transcoding", {"device": "intel", "render_gid": "render"},
+     A + ".jellyfin.transcoding.render_gid"),
+    ("apps", A + ".jellyfin.transcoding", {"device": "amd", "decode_codecs": ["h265"]},
+     A + ".jellyfin.transcoding.decode_codecs"),
+    ("apps", A + ".radarr.transcoding", {"device": "intel"}, A + ".radarr.transcoding"),
+    # the example's Jellyfin runs on a Pi: no Intel GPU on an ARM node
+    ("apps", A + ".jellyfin", {"node_selector": {"kubernetes.io/arch": "arm64"}, "transcoding": {"device": "intel"}},
+     A + ".jellyfin.transcoding.device"),
     ("apps", A + ".radarr.url", "radarr:7878", A + ".radarr.url"),
     ("apps", A + ".radarr.controller_url", "ftp://radarr", A + ".radarr.controller_url"),
     ("apps", A + ".radarr.external", "maybe", A + ".radarr.external"),

@@ -220,3 +220,31 @@ def test_encoding_refuses_what_jellyfin_would_ignore_or_refuse(tmp_path, jellyfi
     assert "refuses a new encoder path" in result["path"]["msg"]
     assert "needs `api_key`" in result["no login"]["msg"]
     assert jellyfin.writes() == []
+
+
+def test_links_set_the_encoding_of_the_pods_gpu_then_back_to_software(tmp_path, jellyfin):
+    """jellyfin_links' encoding group, with what the wiring derives for an Intel GPU (Quick Sync, its device found by
+    Intel's vendor id), then for none: only the fields named change, a re-run writes nothing."""
+    from ansible_collections.arrkestra.homelab.plugins.plugin_utils import gpu, model
+    jellyfin.complete_as("admin", PASSWORD)
+    jellyfin.keys.append({"AccessToken": "k" * 32, "AppName": "arrkestra"})
+    jellyfin.encoding["H264Crf"] = 20
+    stack = model.build({"apps": {"jellyfin": {"transcoding": {"device": "intel", "render_gid": 993}}}})
+    intel = gpu.encoding(stack["apps"][0])
+    playbook = Playbook(tmp_path)
+
+    def task(encoding):
+        return {"name": "links", "no_log": False, "arrkestra.homelab.jellyfin_links": {
+            "url": jellyfin.url, "api_key": "k" * 32, "encoding": encoding}}
+    first = playbook.run([task(intel)])["links"]
+    assert first["changed"] and sorted(first["encoding"]["changes"]) == ["HardwareAccelerationType",
+                                                                         "HardwareDecodingCodecs"]
+    assert jellyfin.encoding["HardwareAccelerationType"] == "qsv" and jellyfin.encoding["QsvDevice"] == ""
+    assert jellyfin.encoding["HardwareDecodingCodecs"] == ["h264", "hevc", "vc1"] and jellyfin.encoding["H264Crf"] == 20
+    jellyfin.reset_log()
+    again = playbook.run([task(intel)])["links"]
+    assert not again["changed"] and jellyfin.writes() == [] and again["writes"] == 0
+    off = playbook.run([task(gpu.encoding(model.build({"apps": {"jellyfin": {}}})["apps"][0]))])["links"]
+    assert off["changed"] and off["encoding"]["changes"] == ["HardwareAccelerationType"]
+    assert jellyfin.encoding["HardwareAccelerationType"] == "none"
+    assert jellyfin.encoding["HardwareDecodingCodecs"] == ["h264", "hevc", "vc1"]     # not named: kept
