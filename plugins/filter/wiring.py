@@ -62,9 +62,11 @@ def wiring_resolve(items, credentials, missing_ok=False, key=None):
     The result holds secrets: use it only in the arguments of a module that
     marks those options ``no_log``. With ``missing_ok`` (check mode), a credential
     not known yet - one the run itself makes, like Jellyfin's API key - is left out
-    instead of failing. With the wiring's ``key``, an item whose secrets differ from
-    what the previous run pushed gets ``update_secrets`` (decided now, with the
-    credentials known now).
+    instead of failing. An item that needs a credential a person gives
+    (``links.GIVEN_CREDENTIALS``: Plex's plex.tv token) that is not known yet is
+    left out whole, for the run after the Plex sign-in. With the wiring's ``key``,
+    an item whose secrets differ from what the previous run pushed gets
+    ``update_secrets`` (decided now, with the credentials known now).
     """
     resolved = []
     for item in items or ():
@@ -76,8 +78,12 @@ def wiring_resolve(items, credentials, missing_ok=False, key=None):
         references = item.pop("_secrets", None) or {}
         if item.get("state") == "absent":
             references = {}     # deleting by name needs no secret
+        given_missing = False
         for option, (app, name) in references.items():
             value = ((credentials or {}).get(app) or {}).get(name)
+            if value in (None, "") and name in links_model.GIVEN_CREDENTIALS:
+                given_missing = True    # a person gives it (the Plex sign-in): the link waits for it
+                break
             if value in (None, "") and missing_ok:
                 continue
             if value in (None, ""):
@@ -85,7 +91,8 @@ def wiring_resolve(items, credentials, missing_ok=False, key=None):
                     "No %s is known for %s, which a link needs: the apps phase keeps it in the app's Kubernetes "
                     "Secret; without a cluster give it in wiring_credentials['%s']['%s']." % (name, app, app, name))
             item[option] = value
-        resolved.append(item)
+        if not given_missing:
+            resolved.append(item)
     return resolved
 
 
@@ -99,7 +106,10 @@ def wiring_single(items, credentials, extra=None):
     if credentials is None:     # its secrets are the module's own options, given apart
         item = dict((k, v) for k, v in present[0].items() if k not in ("_secrets", "_rotation"))
     else:
-        item = wiring_resolve(present[:1], credentials)[0]
+        resolved = wiring_resolve(present[:1], credentials)
+        if not resolved:    # it waits for a credential a person gives (the Plex sign-in)
+            return None
+        item = resolved[0]
     item.pop("state", None)
     item.update(extra or {})
     return item

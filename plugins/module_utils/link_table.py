@@ -6,8 +6,8 @@ Each row is a group of links: the list option of the links module that makes the
 whether a link of the group that is no longer derived is removed from the app, and whether the app masks the
 secret of a link (then a rotated secret is written again with ``update_secrets``). The order of the rows is the
 order in which the wiring makes the links: the app kinds in the order of their first row (download clients first:
-the arr apps test them when a link is saved; Jellyfin before the arr apps: their notifications carry the API key
-its wiring makes, and are tested on save; Prowlarr after the arr apps: it tests their API keys), and each module's
+the arr apps test them when a link is saved; Jellyfin and Plex before the arr apps: their notifications carry the
+API key Jellyfin's wiring makes and the server Plex's claims, and are tested on save; Prowlarr after the arr apps: it tests their API keys), and each module's
 lists in the order of its rows.
 
 The wiring phase (``plugins/plugin_utils/links.py`` and the ``wiring`` role) and the links modules
@@ -28,6 +28,9 @@ TABLE = (
     LinkGroup("startup", "jellyfin_links", ("jellyfin",), False, False),
     LinkGroup("api_keys", "jellyfin_links", ("jellyfin",), False, False),
     LinkGroup("libraries", "jellyfin_links", ("jellyfin",), False, False),
+    LinkGroup("encoding", "jellyfin_links", ("jellyfin",), False, False),
+    LinkGroup("preferences", "plex_links", ("plex",), False, False),
+    LinkGroup("libraries", "plex_links", ("plex",), False, False),
     LinkGroup("tags", "servarr_links", ARR, False, False),
     LinkGroup("root_folders", "servarr_links", ARR, False, False),
     LinkGroup("download_clients", "servarr_links", ARR, True, True),

@@ -49,6 +49,13 @@ CATALOG = {
     "jellyfin": {"image": "docker.io/jellyfin/jellyfin:10.11.11", "port": 8096, "probe": "/health",
                  "requests": ("250m", "512Mi"), "limits": ("3", "2Gi"), "data": True,
                  "credentials": ("username", "password"), "scratch": "/cache"},
+    # Plex Media Server (home-operations' image: config under /config, transcodes in /transcode, runs as any uid;
+    # GET /identity answers without a token, claimed or not - docs/upstream-facts.md). Its one credential is the
+    # plex.tv account's token, which nobody can make for the user: the Plex sign-in (playbooks/plex_signin.yml)
+    # keeps it in the app's Secret, and the wiring claims the server with it.
+    "plex": {"image": "ghcr.io/home-operations/plex:1.43.3.10896", "port": 32400, "probe": "/identity",
+             "requests": ("250m", "512Mi"), "limits": ("3", "2Gi"), "data": True,
+             "credentials": ("account_token",), "given_credentials": ("account_token",), "scratch": "/transcode"},
     # Seerr keeps settings.json and its database in CONFIG_DIRECTORY, default /app/config (docs/upstream-facts.md).
     "seerr": {"image": "ghcr.io/seerr-team/seerr:v3.1.0", "port": 5055, "probe": "/api/v1/status",
               "requests": ("50m", "192Mi"), "limits": ("500m", "512Mi"), "data": False,
@@ -75,7 +82,7 @@ DEFAULT_STACK = ("prowlarr", "radarr", "sonarr", "bazarr", "qbittorrent", "flare
                  "recyclarr")
 #: What a user may set per app in arrkestra_apps.
 APP_OPTIONS = ("kind", "enabled", "external", "image", "port", "url", "controller_url", "hostname", "ingress", "wiring",
-               "requests", "limits", "config_size", "env", "schedule", "node_selector")
+               "requests", "limits", "config_size", "env", "schedule", "node_selector", "transcoding")
 #: Images of the collection's own containers, by the name ``arrkestra_images`` replaces them with.
 SUPPORT_IMAGES = {
     # A small image with a shell, to create the data layout and pre-seed config files.

@@ -37,7 +37,7 @@ def missing_credentials(stack, existing):
     missing = {}
     for app in stack["apps"]:
         have = (existing or {}).get(app["name"]) or {}
-        keys = [k for k in app["credentials"] if not have.get(k)]
+        keys = [k for k in app["credentials"] if not have.get(k) and k not in (app.get("given_credentials") or ())]
         keys += [k for k in DERIVED_CREDENTIALS.get(app["kind"], ()) if not have.get(k)]
         if keys:
             missing[app["name"]] = keys
@@ -53,7 +53,7 @@ def complete_credentials(stack, existing, random_bytes):
     for app in stack["apps"]:
         have = dict((existing or {}).get(app["name"]) or {})
         for key in app["credentials"]:
-            if not have.get(key):
+            if not have.get(key) and key not in (app.get("given_credentials") or ()):
                 if key == "api_key":
                     have[key] = random_bytes(16).hex()
                 elif key == "username":

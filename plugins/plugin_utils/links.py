@@ -41,7 +41,7 @@ from collections import namedtuple
 from urllib.parse import urlsplit
 
 from ansible_collections.arrkestra.homelab.plugins.module_utils import link_table
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import kube
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import gpu, kube
 
 ARR_KINDS = link_table.ARR
 SERVARR_KINDS = ARR_KINDS + ("prowlarr",)
@@ -55,19 +55,24 @@ DOWNLOAD_CLIENTS = {
     "sabnzbd": DownloadClient("Sabnzbd", "usenet", ("api_key",)),
     "nzbget": DownloadClient("Nzbget", "usenet", ("username", "password")),
 }
-Media = namedtuple("Media", ("folder", "collection_type", "library", "prowlarr_app", "categories"))
+Media = namedtuple("Media", ("folder", "collection_type", "library", "prowlarr_app", "categories", "plex_type"))
 #: What each arr kind keeps: its folder under the media root, its Jellyfin collection type and library, its name as
-#: a Prowlarr application, and the newznab categories Prowlarr syncs to it.
+#: a Prowlarr application, the newznab categories Prowlarr syncs to it, and its Plex library section type.
 MEDIA = {
-    "radarr": Media("movies", "movies", "Movies", "Radarr", [2000, 2010, 2020, 2030, 2040, 2045, 2050, 2060, 2070, 2080]),
-    "sonarr": Media("tv", "tvshows", "Shows", "Sonarr", [5000, 5010, 5020, 5030, 5040, 5045, 5050, 5090]),
-    "lidarr": Media("music", "music", "Music", "Lidarr", [3000, 3010, 3020, 3030, 3040, 3050, 3060]),
+    "radarr": Media("movies", "movies", "Movies", "Radarr", [2000, 2010, 2020, 2030, 2040, 2045, 2050, 2060, 2070, 2080],
+                    "movie"),
+    "sonarr": Media("tv", "tvshows", "Shows", "Sonarr", [5000, 5010, 5020, 5030, 5040, 5045, 5050, 5090], "show"),
+    "lidarr": Media("music", "music", "Music", "Lidarr", [3000, 3010, 3020, 3030, 3040, 3050, 3060], "artist"),
 }
 
 #: The media servers the arr apps tell about each import: their notification in the arr apps, the option of the
 #: notification that carries the server's key, and the credential of the server that holds it.
 MediaServer = namedtuple("MediaServer", ("implementation", "secret_option", "credential"))
-MEDIA_SERVERS = {"jellyfin": MediaServer("MediaBrowser", "server_api_key", "api_key")}
+MEDIA_SERVERS = {"jellyfin": MediaServer("MediaBrowser", "server_api_key", "api_key"),
+                 "plex": MediaServer("PlexServer", "auth_token", "account_token")}
+#: Credentials a person gives rather than the collection makes (Plex's plex.tv token, from the Plex sign-in): a link
+#: that needs one which is not known yet is left for the run after the sign-in (``wiring_resolve``), not failed.
+GIVEN_CREDENTIALS = ("account_token",)
 #: The events of each arr kind that change what is on disk - an import, an upgrade, a rename, a deletion - on which
 #: it asks the media server to look at the folder again (the events both Emby / Jellyfin and Plex Media Server act
 #: on in each app; docs/upstream-facts.md).
@@ -87,6 +92,7 @@ DEFAULT_SETTINGS = {
     "usenet_root": "/data/usenet",
     "jellyfin_server_name": "Arrkestra",
     "jellyfin_api_key_name": "arrkestra",
+    "plex_server_name": "Arrkestra",
     "disabled": [],
     "extra": [],
     "item_specs": None,
@@ -101,6 +107,7 @@ EXTRA_GROUPS = {
     "qbittorrent": {"categories": (("name",), ("save_path",))},
     "sabnzbd": {"categories": (("name",), ("dir",))},
     "jellyfin": {"libraries": (("name", "collection_type", "paths"), ())},
+    "plex": {"preferences": (("id", "value"), ()), "libraries": (("name", "type", "paths"), ("agent", "scanner", "language"))},
     "seerr": {"services": (("kind", "name", "hostname", "port", "root_folder", "app_api_key"),
                            ("use_ssl", "base_url", "is_4k", "is_default", "quality_profile"))},
     "bazarr": {"connections": (("kind", "host", "port", "app_api_key"), ("use_ssl", "base_url"))},
@@ -274,21 +281,59 @@ def _jellyfin_links(apps, settings):
                 links.append(_link(jellyfin, "libraries", media.library, {
                     "name": media.library, "collection_type": media.collection_type,
                     "paths": [root_folder(a, settings) for a in instances]}))
+        # Hardware transcoding as the apps phase gave the pod its GPU (plugins/plugin_utils/gpu.py), or none.
+        encoding = gpu.encoding(jellyfin)
+        if encoding:
+            links.append(_link(jellyfin, "encoding", "transcoding", encoding))
     return links
 
 
-def _seerr_links(apps, settings):
-    """Seerr set up with the first Jellyfin, and every Radarr and Sonarr instance (one default per resolution)."""
+def _plex_links(apps, settings):
+    """Each Plex server's name and a library per media type with every instance's folder (the claim with the plex.tv
+    account is the links module's own step: it needs the token, not a link)."""
     of = _by_kind(apps)
     links = []
+    for plex in of.get("plex", []):
+        links.append(_link(plex, "preferences", "FriendlyName", {"id": "FriendlyName",
+                                                                 "value": settings["plex_server_name"]}))
+        for kind in ARR_KINDS:
+            instances = of.get(kind, [])
+            if instances:
+                media = MEDIA[kind]
+                links.append(_link(plex, "libraries", media.library, {
+                    "name": media.library, "type": media.plex_type,
+                    "paths": [root_folder(a, settings) for a in instances]}))
+    return links
+
+
+def seerr_media_server(apps):
+    """The media server Seerr is set up with: the stack's first Jellyfin (no plex.tv account needed), else its first
+    Plex; None when there is neither."""
+    of = _by_kind(apps)
+    servers = of.get("jellyfin", []) or of.get("plex", [])
+    return servers[0] if servers else None
+
+
+def _seerr_links(apps, settings):
+    """Seerr set up with the stack's media server (:func:`seerr_media_server`), and every Radarr and Sonarr instance
+    (one default per resolution)."""
+    of = _by_kind(apps)
+    links = []
+    server = seerr_media_server(apps)
+    libraries = [MEDIA[k].library for k in ("radarr", "sonarr") if of.get(k)]
     for seerr in of.get("seerr", []):
-        for jellyfin in of.get("jellyfin", [])[:1]:
-            host, port, tls, base = _host_port(jellyfin["url"])
+        if server and server["kind"] == "jellyfin":
+            host, port, tls, base = _host_port(server["url"])
             links.append(_link(seerr, "setup", "jellyfin", {
                 "jellyfin_hostname": host, "jellyfin_port": port, "jellyfin_use_ssl": tls,
-                "jellyfin_url_base": base, "libraries": [MEDIA[k].library for k in ("radarr", "sonarr") if of.get(k)]},
-                to=jellyfin["name"], secrets={"jellyfin_username": [jellyfin["name"], "username"],
-                                              "jellyfin_password": [jellyfin["name"], "password"]}))
+                "jellyfin_url_base": base, "libraries": libraries},
+                to=server["name"], secrets={"jellyfin_username": [server["name"], "username"],
+                                            "jellyfin_password": [server["name"], "password"]}))
+        elif server:
+            host, port, tls, base = _host_port(server["url"])
+            links.append(_link(seerr, "setup", "plex", {
+                "media_server": "plex", "plex_hostname": host, "plex_port": port, "plex_use_ssl": tls,
+                "libraries": libraries}, to=server["name"], secrets={"plex_token": [server["name"], "account_token"]}))
         for kind in ("radarr", "sonarr"):
             defaults = set()
             for arr in of.get(kind, []):
@@ -326,7 +371,7 @@ def _bazarr_links(apps, settings):
     return links
 
 
-FAMILIES = (_categories, _arr_links, _notification_links, _prowlarr_links, _jellyfin_links, _seerr_links,
+FAMILIES = (_categories, _arr_links, _notification_links, _prowlarr_links, _jellyfin_links, _plex_links, _seerr_links,
             _bazarr_links)
 
 
@@ -373,7 +418,7 @@ def _apply_user_choices(links, apps, settings):
     for index, extra in enumerate(extras):
         _check_extra(index, extra, apps, settings.get("item_specs"))
         item = copy.deepcopy(extra["item"])
-        name = item.get("name") or item.get("path") or item.get("label") or str(index)
+        name = item.get("name") or item.get("path") or item.get("label") or item.get("id") or str(index)
         kept.append({"id": "%s/%s/%s" % (extra["app"], extra["group"], name), "app": extra["app"],
                      "group": extra["group"], "to": extra.get("to"), "item": item, "extra": True,
                      "secrets": copy.deepcopy(extra.get("secrets") or {})})

@@ -15,7 +15,7 @@ import copy
 import re
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
-    catalog, checks, links, network, platform, unpackerr)
+    catalog, checks, gpu, links, network, platform, unpackerr)
 
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 TAG_RE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
@@ -136,11 +136,12 @@ def pinned(image):
 
 
 def images(given):
-    """``arrkestra_images`` over :data:`catalog.SUPPORT_IMAGES`: every name known, every image pinned."""
+    """``arrkestra_images`` over :data:`catalog.SUPPORT_IMAGES` (and the GPU device plugins'): every name known,
+    every image pinned."""
     if not isinstance(given, dict):
         raise StackError("arrkestra_images must be a mapping of name to image (names: %s)"
-                         % ", ".join(sorted(catalog.SUPPORT_IMAGES)))
-    out = dict(catalog.SUPPORT_IMAGES)
+                         % ", ".join(sorted(dict(catalog.SUPPORT_IMAGES, **gpu.IMAGES))))
+    out = dict(catalog.SUPPORT_IMAGES, **gpu.IMAGES)
     unknown = sorted(set(given) - set(out))
     if unknown:
         raise StackError("arrkestra_images: unknown name(s) %s (known: %s; the apps' images are "
@@ -210,6 +211,8 @@ def _app(name, given, settings):
         "ingress": bool(given.get("ingress", entry.get("ingress", bool(port)))) and bool(port),
         "secret": "%s-credentials" % name if entry["credentials"] else None,
         "credentials": list(entry["credentials"]),
+        # Credentials a person gives (Plex's plex.tv token, from the sign-in): kept in the Secret, never made.
+        "given_credentials": list(entry.get("given_credentials", ())),
         "probe": entry["probe"], "probe_any_status": entry.get("probe_any_status", False),
         "requests": resources["requests"], "limits": resources["limits"],
         "data": entry["data"], "config": entry.get("config", True), "config_dir": entry.get("config_dir", "/config"),
@@ -223,6 +226,8 @@ def _app(name, given, settings):
         "wiring": dict(given.get("wiring") or {}),
         "external": external,
     }
+    if given.get("transcoding") is not None or kind in gpu.KINDS:
+        app["transcoding"] = gpu.options(given.get("transcoding"), where, kind)
     if external:
         app.update(ingress=False, config=False, data=False, hostname=None)
     # What a person opens (the ingress), and how the controller calls the app's API: at the controller_url given,
@@ -258,9 +263,10 @@ def _resources(given, default, variable):
     return dict((k, str(v)) for k, v in out.items())
 
 
-def build(variables, nodes=None):
+def build(variables, nodes=None, gpu_nodes=None):
     """The stack of the inventory: ``variables`` are the ``arrkestra_*`` variables without the prefix; ``nodes``
-    ``{name: address}`` of the cluster's hosts, when the inventory has them."""
+    ``{name: address}`` of the cluster's hosts, when the inventory has them; ``gpu_nodes`` ``{name: labels}`` of the
+    cluster's nodes (or the nodes phase's GPU facts), when known: the apps' GPUs are decided from them."""
     variables = dict(variables or {})
     settings = _settings(variables)
     platform_settings = platform.settings(dict((k, v) for k, v in variables.items() if k in platform.DEFAULTS),
@@ -305,6 +311,7 @@ def build(variables, nodes=None):
     mount = settings["data_mount"].rstrip("/")
     _wiring_facts(apps, mount)
     unpackerr.instances(apps)
+    gpu.resolve(apps, gpu_nodes)
     who_calls = network.callers(apps)
     for app in apps:
         app["callers"] = who_calls[app["name"]]     # the apps that call its API: its NetworkPolicy lets them in
@@ -373,9 +380,16 @@ def summary(stack):
             where = app["web_url"] or "(no web UI: in-cluster only, %s)" % app["url"]
         lines.append("%-14s %s" % (app["name"], where))
         if app["kind"] == "seerr":
-            lines.append("%-14s login: the Jellyfin user and password" % "")
+            server = links.seerr_media_server(stack["apps"])
+            login = "your plex.tv account" if server and server["kind"] == "plex" else "the Jellyfin user and password"
+            lines.append("%-14s login: %s" % ("", login))
+        elif app["kind"] == "plex" and not app["external"]:
+            lines.append("%-14s login: your plex.tv account - sign in once: ansible-playbook "
+                         "arrkestra.homelab.plex_signin" % "")
         elif app["secret"] and "password" in app["credentials"] and not app["external"]:
             lines.append("%-14s login: kubectl -n %s get secret %s -o go-template="
                          "'{{.data.username | base64decode}} {{.data.password | base64decode}}{{\"\\n\"}}'"
                          % ("", stack["namespace"], app["secret"]))
+        if gpu.summary(app):
+            lines.append("%-14s %s" % ("", gpu.summary(app)))
     return lines

@@ -34,6 +34,7 @@ from tests.doubles._base import WRITE_METHODS
 from tests.doubles.bazarr import BazarrDouble
 from tests.doubles.flaresolverr import FlareSolverrDouble
 from tests.doubles.jellyfin import JellyfinDouble
+from tests.doubles.plex import PlexDouble
 from tests.doubles.sabnzbd import SabnzbdDouble
 from tests.doubles.seerr import SeerrDouble
 from tests.doubles.servarr import ServarrDouble
@@ -43,13 +44,15 @@ SERVARR = ("radarr", "sonarr", "lidarr", "prowlarr")
 CLUSTER_DOMAIN = "cluster.local"
 
 
-def _double(kind, creds):
+def _double(kind, creds, plex_tv=None, plex_tv_url=None):
     if kind in SERVARR:
         return ServarrDouble(kind, api_key=creds["api_key"])
     if kind == "jellyfin":   # a fresh server: the wiring's first-run wizard makes this admin
         return JellyfinDouble(username=creds["username"], password=creds["password"])
+    if kind == "plex":       # a fresh, unclaimed server that exchanges claim tokens with the plex.tv stand-in
+        return PlexDouble(plex_tv=plex_tv)
     if kind == "seerr":
-        return SeerrDouble(api_key=creds["api_key"])
+        return SeerrDouble(api_key=creds["api_key"], **({"plex_tv_url": plex_tv_url} if plex_tv_url else {}))
     if kind == "sabnzbd":
         return SabnzbdDouble(api_key=creds["api_key"])
     if kind == "bazarr":
@@ -129,13 +132,14 @@ class RecordingRelay:
 class ClusterStack:
     """What stands in for each app of ``namespace``, started as the apps phase brings the app up."""
 
-    def __init__(self, controlplane, namespace, workdir, externals=None, interval=1.0):
+    def __init__(self, controlplane, namespace, workdir, externals=None, interval=1.0, plex_tv=None, plex_tv_url=None):
         from kubernetes import client, config
 
         self.state = controlplane
         self.namespace = namespace
         self.workdir = str(workdir)
         self.externals = dict(externals or {})     # name -> client object to start with its Secret's credentials
+        self.plex_tv, self.plex_tv_url = plex_tv, plex_tv_url     # a PlexTvDouble and where it serves: plex.tv
         self.interval = interval
         self.api = config.new_client_from_config(config_file=controlplane["kubeconfig"],
                                                  context=controlplane["context"])
@@ -234,7 +238,7 @@ class ClusterStack:
             self.apps[name] = {"kind": kind, "app": client, "server": None, "port": relay.port, "destination": None,
                                "recorder": relay}
         else:
-            double = _double(kind, creds)
+            double = _double(kind, creds, self.plex_tv, self.plex_tv_url)
             server = double.serve()
             self.apps[name] = {"kind": kind, "app": double, "server": server, "port": server.port,
                                "destination": None, "recorder": double}

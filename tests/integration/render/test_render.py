@@ -26,6 +26,8 @@ INVENTORIES = {
     "talos-pi": os.path.join(FIXTURES, "talos-pi"),
     "multi-instance": os.path.join(FIXTURES, "multi-instance"),
     "minimal": os.path.join(FIXTURES, "minimal"),
+    "gpu-intel": os.path.join(FIXTURES, "gpu-intel"),
+    "plex": os.path.join(FIXTURES, "plex"),
 }
 
 
@@ -130,7 +132,7 @@ def test_instances_and_removed_apps(tmp_path):
 
 
 @pytest.mark.parametrize("variables, message", [
-    ({"arrkestra_apps": {"plex": {}}}, "arrkestra_apps.plex: no app 'plex' in the catalog"),
+    ({"arrkestra_apps": {"emby": {}}}, "arrkestra_apps.emby: no app 'emby' in the catalog"),
     ({"arrkestra_apps": ["radarr", "radarr"]}, "arrkestra_apps names radarr twice"),
     ({"arrkestra_apps": {"radarr": {"image": "ghcr.io/home-operations/radarr:latest"}}}, "pinned tag"),
     ({"arrkestra_config_storage_class": "nfs-client"}, "SQLite on NFS corrupts"),

@@ -84,7 +84,7 @@ def test_the_4k_flag_and_root_folders_are_decided_once():
 
 
 @pytest.mark.parametrize("variables, message", [
-    ({"apps": {"plex": {}}}, "arrkestra_apps.plex: no app 'plex' in the catalog"),
+    ({"apps": {"emby": {}}}, "arrkestra_apps.emby: no app 'emby' in the catalog"),
     ({"apps": ["radarr", "radarr"]}, "arrkestra_apps names radarr twice"),
     ({"apps": {"radarr": {"image": "ghcr.io/home-operations/radarr:latest"}}}, "must name a pinned tag"),
     ({"apps": {"radarr": {"image": "ghcr.io/home-operations/radarr"}}}, "must name a pinned tag"),
