@@ -51,6 +51,14 @@ def pod_security(stack):
             "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+def feature_env(app, spec, env):
+    """A feature's ``env`` in the app's container: after TZ, before the inventory's own ``env``, which may override
+    a variable of the feature (the feature's is then left out: a name appears once)."""
+    container = spec["containers"][0]
+    given = set(app["env"])
+    container["env"][1:1] = [e for e in env if e["name"] not in given]
+
+
 def secret_env(app, key, var):
     """An env variable ``var`` read from ``key`` of the app's credentials Secret."""
     return {"name": var, "valueFrom": {"secretKeyRef": {"name": app["secret"], "key": key}}}

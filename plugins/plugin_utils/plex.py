@@ -14,6 +14,8 @@ the running server with a fresh one instead.
 
 from __future__ import annotations
 
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import kube
+
 KIND = "plex"
 
 
@@ -34,9 +36,6 @@ def env(app):
 
 
 def pod(stack, app, spec):
-    """The environment, after TZ and before the inventory's own ``env`` (which may override a setting of ours)."""
-    if app["kind"] != KIND:
-        return
-    container = spec["containers"][0]
-    given = set(app["env"])
-    container["env"][1:1] = [e for e in env(app) if e["name"] not in given]
+    """The environment (:func:`kube.feature_env`)."""
+    if app["kind"] == KIND:
+        kube.feature_env(app, spec, env(app))

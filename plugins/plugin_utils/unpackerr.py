@@ -47,10 +47,6 @@ def env(stack, app):
 
 
 def pod(stack, app, spec):
-    """The environment, after TZ and before the inventory's own ``env`` (which may override a setting of ours:
-    ours is then left out, a name appears once)."""
-    if app["kind"] != KIND:
-        return
-    container = spec["containers"][0]
-    given = set(app["env"])
-    container["env"][1:1] = [e for e in env(stack, app) if e["name"] not in given]
+    """The environment (:func:`kube.feature_env`)."""
+    if app["kind"] == KIND:
+        kube.feature_env(app, spec, env(stack, app))
