@@ -76,6 +76,16 @@ CATALOG = {
                   "requests": ("10m", "32Mi"), "limits": ("1", "512Mi"), "data": True, "config": False,
                   "credentials": (), "ingress": False, "controller_calls": False, "wired": False,
                   "calls": ("radarr", "sonarr", "lidarr")},
+    # Homepage: a dashboard with a tile per app instance and the service widget of its kind, configured from the stack
+    # (plugin_utils/homepage.py). Next.js on node 22 (Dockerfile), port 3000, GET /api/healthcheck answers "up" with
+    # no key but behind the Host check of HOMEPAGE_ALLOWED_HOSTS; reads its YAML files from /app/config (read-only
+    # here: every file it would otherwise copy in is given). Not wired: it only reads the apps' APIs; `calls` are the
+    # kinds it has a widget for (their NetworkPolicies let it in) - not Jellyfin, whose key only the wiring makes.
+    "homepage": {"image": "ghcr.io/gethomepage/homepage:v1.12.3", "port": 3000, "probe": "/api/healthcheck",
+                 "requests": ("25m", "128Mi"), "limits": ("500m", "384Mi"), "data": False, "config": False,
+                 "config_dir": "/app/config", "credentials": (), "wired": False, "controller_calls": False,
+                 "calls": ("prowlarr", "radarr", "sonarr", "lidarr", "bazarr", "qbittorrent", "sabnzbd", "plex",
+                           "seerr", "transmission", "nzbget")},
 }
 #: The stack the local inventory runs when it names no app.
 DEFAULT_STACK = ("prowlarr", "radarr", "sonarr", "bazarr", "qbittorrent", "flaresolverr", "jellyfin", "seerr",

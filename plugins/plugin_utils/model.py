@@ -15,7 +15,7 @@ import copy
 import re
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
-    catalog, checks, gpu, links, network, platform, unpackerr)
+    catalog, checks, gpu, homepage, links, network, platform, unpackerr)
 
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 TAG_RE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
@@ -311,6 +311,7 @@ def build(variables, nodes=None, gpu_nodes=None):
     mount = settings["data_mount"].rstrip("/")
     _wiring_facts(apps, mount)
     unpackerr.instances(apps)
+    homepage.instances(apps)
     gpu.resolve(apps, gpu_nodes)
     who_calls = network.callers(apps)
     for app in apps:

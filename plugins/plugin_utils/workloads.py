@@ -17,10 +17,10 @@ import json
 from urllib.parse import urlsplit
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
-    backups, catalog, checks, gpu, kube, metrics, network, plex, recyclarr, unpackerr, vpn)
+    backups, catalog, checks, gpu, homepage, kube, metrics, network, plex, recyclarr, unpackerr, vpn)
 
 #: The features, in the order their objects are applied after an app's Deployment and Service.
-FEATURES = (metrics, vpn, recyclarr, unpackerr, plex, gpu, network, backups)
+FEATURES = (metrics, vpn, recyclarr, unpackerr, plex, gpu, homepage, network, backups)
 
 
 def _hooks(name):
