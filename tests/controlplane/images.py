@@ -320,8 +320,8 @@ def _venv_python():
 _PROBE = r"""
 import importlib.metadata as md, json, os, re, sys
 sys.path.insert(0, sys.argv[1])
-from tests.doubles import bazarr, flaresolverr, jellyfin, sabnzbd, seerr, servarr  # noqa
-import openapi_core, openapi_core.testing, jsonschema, yaml, httpx  # noqa
+from tests.doubles import bazarr, flaresolverr, forward_auth, jellyfin, sabnzbd, seerr, servarr, tinyauth  # noqa
+import openapi_core, openapi_core.testing, jsonschema, yaml, httpx, bcrypt  # noqa
 servarr.ServarrDouble("radarr"); seerr.SeerrDouble(); jellyfin.JellyfinDouble()
 sites = sorted({p for p in sys.path if p.endswith("site-packages")}, key=len, reverse=True)
 tops = set()

@@ -3,7 +3,7 @@
     serve.py <kind> [--port N] [--host H] [--check]
 
 ``kind`` is radarr, sonarr, lidarr, prowlarr, bazarr, sabnzbd, flaresolverr,
-jellyfin or seerr (or ``$ARRKESTRA_DOUBLE``). The double listens on
+jellyfin, seerr, tinyauth or ingress (or ``$ARRKESTRA_DOUBLE``). The double listens on
 ``0.0.0.0:<the app's port>`` and takes its credentials where the app reads them in
 its real image, so that a pod whose seed container wrote the config file (the
 collection's ``SEED_SCRIPTS``, plugins/plugin_utils/workloads.py) or whose env
@@ -21,6 +21,14 @@ carries the key works as the app would:
   opens its SQLite database where Seerr keeps it (``db/db.sqlite3``), for the backups.
 - Jellyfin: none - a fresh server; the wiring's first-run wizard makes the admin.
 - FlareSolverr: none (it has no authentication).
+- tinyauth (tests/doubles/tinyauth.py, port 3000): the image's environment - ``TINYAUTH_APPURL``,
+  ``TINYAUTH_AUTH_USERSFILE`` (a file of ``user:bcrypt-hash`` lines) and/or ``TINYAUTH_AUTH_USERS``,
+  ``TINYAUTH_AUTH_SECURECOOKIE``, ``TINYAUTH_AUTH_SESSIONEXPIRY``, ``TINYAUTH_SERVER_PORT``; it opens its SQLite
+  database at ``TINYAUTH_DATABASE_PATH`` (the image's default ``/data/tinyauth.db``), so an unwritable data
+  volume fails the pod as it would fail tinyauth.
+- ingress (tests/doubles/forward_auth.py, port 80): a stand-in of Traefik with forwardAuth Middlewares, routing
+  the Ingresses of the rendered objects in the JSON/YAML file ``$ARRKESTRA_INGRESS_OBJECTS`` to their Services at
+  ``<service>.<namespace>.svc.cluster.local:<port>``.
 
 Where the real app would start with a key nobody knows (no file, no key in it, the
 file the seed should have written missing), the double exits 1 with a message on
@@ -48,7 +56,7 @@ from tests.doubles._base import run_cli  # noqa: E402 pylint: disable=wrong-impo
 
 #: kind -> the port the app listens on in its image
 PORTS = {"radarr": 7878, "sonarr": 8989, "lidarr": 8686, "prowlarr": 9696, "bazarr": 6767, "sabnzbd": 8080,
-         "flaresolverr": 8191, "jellyfin": 8096, "seerr": 5055}
+         "flaresolverr": 8191, "jellyfin": 8096, "seerr": 5055, "tinyauth": 3000, "ingress": 80}
 SERVARR = ("radarr", "sonarr", "lidarr", "prowlarr")
 
 
@@ -197,12 +205,48 @@ def flaresolverr(env, root):
     return FlareSolverrDouble(), PORTS["flaresolverr"], "no authentication"
 
 
+# -- tinyauth, the ingress -------------------------------------------------------------------------------
+# steveiliop56/tinyauth v5.0.7: configuration from TINYAUTH_* variables (.env.example; internal/config/config.go);
+# Dockerfile:58 sets TINYAUTH_DATABASE_PATH=/data/tinyauth.db, and the database's folder is made and the file opened
+# at start (internal/bootstrap/db_bootstrap.go:17-28); a users file that cannot be read stops the start
+# (internal/utils/user_utils.go:44-49).
+def tinyauth(env, root):
+    from tests.doubles.tinyauth import TinyauthStartError, from_env
+
+    env = dict(env)
+    if env.get("TINYAUTH_AUTH_USERSFILE"):
+        env["TINYAUTH_AUTH_USERSFILE"] = _path(root, env["TINYAUTH_AUTH_USERSFILE"])
+    try:
+        app, port = from_env(env)
+    except TinyauthStartError as exc:
+        raise StartError(str(exc))
+    _database(_path(root, env.get("TINYAUTH_DATABASE_PATH") or "/data/tinyauth.db"))
+    source = "users from %s" % ("TINYAUTH_AUTH_USERSFILE" if env.get("TINYAUTH_AUTH_USERSFILE") else "TINYAUTH_AUTH_USERS")
+    return app, port, "%s, app URL %s, cookie domain %s" % (source, app.app_url, app.cookie_domain)
+
+
+def ingress(env, root):
+    from tests.doubles.forward_auth import IngressProxy, cluster_resolve, load_objects, routes_from_objects
+
+    path = env.get("ARRKESTRA_INGRESS_OBJECTS")
+    if not path:
+        raise StartError("ARRKESTRA_INGRESS_OBJECTS is not set: the file of the rendered objects to route")
+    try:
+        routes = routes_from_objects(load_objects(_path(root, path)), cluster_resolve)
+    except ValueError as exc:
+        raise StartError(str(exc))
+    guarded = sum(1 for r in routes if r.middlewares)
+    return IngressProxy(routes), PORTS["ingress"], "%d routes (%d behind forward-auth) from %s" % (
+        len(routes), guarded, path)
+
+
 def make(kind, env=None, root="/"):
     """``(double, port, where its credentials came from)`` for ``kind``, as its container would start."""
     env = dict(os.environ if env is None else env)
     if kind in SERVARR:
         return servarr(kind, env, root)
-    makers = {"sabnzbd": sabnzbd, "bazarr": bazarr, "seerr": seerr, "jellyfin": jellyfin, "flaresolverr": flaresolverr}
+    makers = {"sabnzbd": sabnzbd, "bazarr": bazarr, "seerr": seerr, "jellyfin": jellyfin, "flaresolverr": flaresolverr,
+              "tinyauth": tinyauth, "ingress": ingress}
     if kind not in makers:
         raise StartError("no double of kind %r (known: %s)" % (kind, ", ".join(sorted(PORTS))))
     return makers[kind](env, root)

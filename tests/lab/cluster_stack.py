@@ -38,6 +38,7 @@ from tests.doubles.plex import PlexDouble
 from tests.doubles.sabnzbd import SabnzbdDouble
 from tests.doubles.seerr import SeerrDouble
 from tests.doubles.servarr import ServarrDouble
+from tests.doubles.tinyauth import TinyauthDouble
 from tests.lab.clients import LOOPBACK, QBittorrent
 
 SERVARR = ("radarr", "sonarr", "lidarr", "prowlarr")
@@ -59,6 +60,10 @@ def _double(kind, creds, plex_tv=None, plex_tv_url=None):
         return BazarrDouble(api_key=creds["api_key"])
     if kind == "flaresolverr":
         return FlareSolverrDouble()
+    if kind == "tinyauth":
+        # Its users file, as the apps phase keeps it in the Secret (``users``: ``name:bcrypt-hash`` per line, the pod
+        # mounts it as TINYAUTH_AUTH_USERSFILE). Its URL is not in the Secret; here nothing follows its redirects.
+        return TinyauthDouble("http://auth.arrkestra.test", users_file=creds["users"])
     raise ValueError("no stand-in for an app of kind %r" % kind)
 
 
