@@ -76,6 +76,17 @@ CATALOG = {
                   "requests": ("10m", "32Mi"), "limits": ("1", "512Mi"), "data": True, "config": False,
                   "credentials": (), "ingress": False, "controller_calls": False, "wired": False,
                   "calls": ("radarr", "sonarr", "lidarr")},
+    # The sign-on services (arrkestra_sso, plugin_utils/sso.py): added to the stack by the model when SSO is on, never
+    # behind the middleware themselves (they are the sign-in page). Their users file is a key of their Secret.
+    "tinyauth": {"image": "ghcr.io/steveiliop56/tinyauth:v5.0.7", "port": 3000, "probe": "/api/healthz",
+                 "requests": ("10m", "32Mi"), "limits": ("500m", "128Mi"), "data": False, "config_dir": "/data",
+                 "credentials": ("username", "password"), "wired": False, "controller_calls": False,
+                 "reads_at_start": ("users",)},
+    "authelia": {"image": "ghcr.io/authelia/authelia:4.39.20", "port": 9091, "probe": "/api/health",
+                 "requests": ("25m", "64Mi"), "limits": ("1", "256Mi"), "data": False, "config_dir": "/config",
+                 "credentials": ("username", "password", "jwt_secret", "session_secret", "storage_encryption_key"),
+                 "wired": False, "controller_calls": False,
+                 "reads_at_start": ("jwt_secret", "session_secret", "storage_encryption_key")},
     # Homepage: a dashboard with a tile per app instance and the service widget of its kind, configured from the stack
     # (plugin_utils/homepage.py). Next.js on node 22 (Dockerfile), port 3000, GET /api/healthcheck answers "up" with
     # no key but behind the Host check of HOMEPAGE_ALLOWED_HOSTS; reads its YAML files from /app/config (read-only
@@ -90,9 +101,12 @@ CATALOG = {
 #: The stack the local inventory runs when it names no app.
 DEFAULT_STACK = ("prowlarr", "radarr", "sonarr", "bazarr", "qbittorrent", "flaresolverr", "jellyfin", "seerr",
                  "recyclarr")
+#: The apps whose web UI sits behind the sign-on when it is on (arrkestra_sso; ``sso: false`` on an instance takes
+#: it out). Jellyfin, Plex and Seerr keep their own login: their TV and phone apps cannot follow a browser redirect.
+BEHIND_SSO = ("prowlarr", "radarr", "sonarr", "lidarr", "bazarr", "qbittorrent", "sabnzbd", "homepage")
 #: What a user may set per app in arrkestra_apps.
 APP_OPTIONS = ("kind", "enabled", "external", "image", "port", "url", "controller_url", "hostname", "ingress", "wiring",
-               "requests", "limits", "config_size", "env", "schedule", "node_selector", "transcoding")
+               "requests", "limits", "config_size", "env", "schedule", "node_selector", "transcoding", "sso")
 #: Images of the collection's own containers, by the name ``arrkestra_images`` replaces them with.
 SUPPORT_IMAGES = {
     # A small image with a shell, to create the data layout and pre-seed config files.

@@ -11,7 +11,39 @@ import hashlib
 import json
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import kube
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import checks, kube, sso
+
+#: bcrypt's own base64 alphabet (the salt of a ``$2b$`` hash), index for index with the standard one.
+_BCRYPT_B64 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                              b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+#: bcrypt's cost of the sign-on's generated password (2^10 rounds: a tenth of a second on a Raspberry Pi 4).
+BCRYPT_COST = 10
+
+
+def _bcrypt():
+    try:
+        import bcrypt  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise checks.InputError(
+            "arrkestra_sso: the sign-on's password is stored as a bcrypt hash, made on the controller with the Python "
+            "library bcrypt, which is missing: pip install bcrypt (in the Python that runs ansible-playbook)")
+    return bcrypt
+
+
+def bcrypt_hash(password, salt):
+    """The bcrypt hash (``$2b$``, :data:`BCRYPT_COST`) of ``password`` with the 16 bytes ``salt``."""
+    encoded = base64.b64encode(salt)[:22].translate(_BCRYPT_B64)
+    return _bcrypt().hashpw(password.encode("utf-8"), b"$2b$%02d$" % BCRYPT_COST + encoded).decode()
+
+
+def bcrypt_matches(stored, password):
+    """Whether ``stored`` is a bcrypt hash of ``password``."""
+    if not stored or not stored.startswith(("$2a$", "$2b$", "$2y$")):
+        return False
+    try:
+        return _bcrypt().checkpw(password.encode("utf-8"), stored.encode("utf-8"))
+    except ValueError:
+        return False
 
 
 def qbittorrent_pbkdf2(password, salt):
@@ -29,7 +61,8 @@ def pbkdf2_matches(stored, password):
 
 
 #: What the seeds need besides an app's credentials, made from them once (the form each app stores).
-DERIVED_CREDENTIALS = {"qbittorrent": ("password_pbkdf2",), "bazarr": ("password_md5",)}
+DERIVED_CREDENTIALS = {"qbittorrent": ("password_pbkdf2",), "bazarr": ("password_md5",),
+                       "tinyauth": ("password_bcrypt", "users"), "authelia": ("password_bcrypt", "users")}
 
 
 def missing_credentials(stack, existing):
@@ -65,6 +98,11 @@ def complete_credentials(stack, existing, random_bytes):
             have["password_pbkdf2"] = qbittorrent_pbkdf2(have["password"], random_bytes(16))
         if app["kind"] == "bazarr":
             have["password_md5"] = hashlib.md5(have["password"].encode("utf-8")).hexdigest()
+        if app["kind"] in sso.PROVIDERS:
+            # The sign-on's users file: the inventory's users and the generated one, its hash kept while it matches.
+            if not bcrypt_matches(have.get("password_bcrypt"), have["password"]):
+                have["password_bcrypt"] = bcrypt_hash(have["password"], random_bytes(16))
+            have["users"] = sso.users_file(stack, have)
         if have:
             out[app["name"]] = have
     return out

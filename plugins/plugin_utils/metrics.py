@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import checks, kube
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import checks, kube, sso
 
 EXPORTARR_PORT = 9707
 #: Apps Exportarr has metrics for.
@@ -140,6 +140,8 @@ def platform_objects(stack):
     tls = stack["platform"]["certificates"]["enabled"]
     grafana_ingress = {"enabled": True, "ingressClassName": stack["ingress_class"],
                        "hosts": [monitoring["grafana_hostname"]]}
+    if stack["platform"]["sso"]["enabled"]:     # behind the sign-on, its Middleware in this namespace
+        grafana_ingress["annotations"] = sso.annotations(stack, "monitoring")
     if tls:
         grafana_ingress["tls"] = [{"hosts": [monitoring["grafana_hostname"]], "secretName": stack["tls_secret"]}]
     res = kube.resources

@@ -15,7 +15,7 @@ import copy
 import re
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
-    catalog, checks, gpu, homepage, links, network, platform, unpackerr)
+    catalog, checks, gpu, homepage, links, network, platform, sso, unpackerr)
 
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 TAG_RE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
@@ -164,7 +164,7 @@ def _app(name, given, settings):
         raise StackError("%s: no app %r in the catalog%s (give `kind` for an instance such as radarr-4k; apps: %s)"
                          % (where, kind, checks.closest(str(kind), catalog.CATALOG), ", ".join(sorted(catalog.CATALOG))))
     entry = catalog.CATALOG[kind]
-    for key in ("external", "ingress"):
+    for key in ("external", "ingress", "sso"):
         if given.get(key) is not None:
             given[key] = checks.boolean(given[key], "%s.%s" % (where, key))
     external = bool(given.get("external") or entry.get("external_only"))
@@ -225,6 +225,7 @@ def _app(name, given, settings):
         "node_selector": dict(given.get("node_selector") or {}),
         "wiring": dict(given.get("wiring") or {}),
         "external": external,
+        "sso_given": given.get("sso"),      # decided by sso.decide, with the stack's apps
     }
     if given.get("transcoding") is not None or kind in gpu.KINDS:
         app["transcoding"] = gpu.options(given.get("transcoding"), where, kind)
@@ -292,6 +293,7 @@ def build(variables, nodes=None, gpu_nodes=None):
                          % (given_apps,))
     for name, given in given_apps.items():
         checks.mapping(given, "arrkestra_apps.%s" % name)
+    given_apps = sso.instance(platform_settings["sso"], given_apps)
 
     def catalog_order(name):
         kind = str((given_apps[name] or {}).get("kind") or name)
@@ -313,6 +315,7 @@ def build(variables, nodes=None, gpu_nodes=None):
     unpackerr.instances(apps)
     homepage.instances(apps)
     gpu.resolve(apps, gpu_nodes)
+    sso.decide(apps, platform_settings["sso"])
     who_calls = network.callers(apps)
     for app in apps:
         app["callers"] = who_calls[app["name"]]     # the apps that call its API: its NetworkPolicy lets them in
@@ -387,10 +390,14 @@ def summary(stack):
         elif app["kind"] == "plex" and not app["external"]:
             lines.append("%-14s login: your plex.tv account - sign in once: ansible-playbook "
                          "arrkestra.homelab.plex_signin" % "")
+        elif sso.summary(stack, app):
+            lines.append("%-14s %s" % ("", sso.summary(stack, app)))
+        elif app["sso"] and app.get("auth_method") == "External":
+            lines.append("%-14s login: the sign-on (%s)" % ("", sso.provider_app(stack)["web_url"]))
         elif app["secret"] and "password" in app["credentials"] and not app["external"]:
-            lines.append("%-14s login: kubectl -n %s get secret %s -o go-template="
+            lines.append("%-14s login: %skubectl -n %s get secret %s -o go-template="
                          "'{{.data.username | base64decode}} {{.data.password | base64decode}}{{\"\\n\"}}'"
-                         % ("", stack["namespace"], app["secret"]))
+                         % ("", "the sign-on, then its own: " if app["sso"] else "", stack["namespace"], app["secret"]))
         if gpu.summary(app):
             lines.append("%-14s %s" % ("", gpu.summary(app)))
     return lines

@@ -21,7 +21,8 @@ import copy
 import ipaddress
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import backups, checks, gpu, kube, metrics, vpn, workloads
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
+    backups, checks, gpu, kube, metrics, sso, vpn, workloads)
 
 #: Objects of kinds the charts define: applied once their CRDs are established.
 CHART_KINDS = {
@@ -31,6 +32,7 @@ CHART_KINDS = {
     ("cert-manager.io/v1", "Certificate"): "certificates.cert-manager.io",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors.monitoring.coreos.com",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules.monitoring.coreos.com",
+    (sso.API_VERSION, "Middleware"): sso.CRD,
 }
 #: Deployments of the charts that must be Available before their objects are applied (admission webhooks).
 WEBHOOKS = {
@@ -52,6 +54,7 @@ DEFAULTS = {
             "credentials": {}, "endpoints": None, "port": None, "protocol": "UDP"},
     "backups": {"enabled": False, "schedule": "30 3 * * *", "keep": 7, "dir": "backups"},
     "network_policies": {"enabled": True, "allow_cidrs": []},
+    "sso": {"enabled": False, "provider": "tinyauth", "hostname": None, "users": {}},
     "cluster_cidrs": None,
     "helm_controller": None,
 }
@@ -220,6 +223,7 @@ def _check_fields(out):
     metrics.check_fields(out["monitoring"])
     vpn.check_fields(out["vpn"])
     backups.check_fields(out["backups"])
+    sso.check_fields(out["sso"])
     out["network_policies"]["allow_cidrs"] = checks.listing(out["network_policies"]["allow_cidrs"],
                                                             "arrkestra_network_policies.allow_cidrs")
     lb = out["load_balancer"]
@@ -238,7 +242,7 @@ def settings(variables, stack_settings):
         raise PlatformError("arrkestra_distribution must be k3s, talos or existing, not %r" % distribution)
     out = {"distribution": distribution}
     for name in ("load_balancer", "ingress", "certificates", "storage", "monitoring", "vpn", "backups",
-                 "network_policies"):
+                 "network_policies", "sso"):
         out[name] = _merge(name, variables.get(name))
         for key in SECRET_OPTIONS.get(name, ()):
             out[name][key] = bool(out[name][key])
@@ -284,6 +288,12 @@ def settings(variables, stack_settings):
     monitoring["grafana_hostname"] = monitoring["grafana_hostname"] or "grafana.%s" % stack_settings["domain"]
 
     vpn.settings(out["vpn"], variables.get("vpn"), out["cluster_cidrs"])
+    sso.settings(out["sso"], stack_settings, out["ingress"]["enabled"],
+                 bool(out["certificates"]["enabled"] or stack_settings["tls_secret"]))
+    if out["sso"]["enabled"] and not out["network_policies"]["enabled"]:
+        raise PlatformError("arrkestra_sso.enabled leaves the arr apps' login to the sign-on (their External "
+                            "method), and only the NetworkPolicies keep anything but Traefik and the apps that call "
+                            "them from reaching them. Turn arrkestra_network_policies.enabled on, or arrkestra_sso off")
 
     out["network_policies"]["allow_cidrs"] = [
         str(n) for n in _networks(out["network_policies"]["allow_cidrs"], "arrkestra_network_policies.allow_cidrs")]
@@ -454,6 +464,7 @@ def objects(stack):
         out += _nfs_csi(platform)
     out += metrics.platform_objects(stack)
     out += gpu.platform_objects(stack)      # the GPU device plugins, when an app asks for a GPU
+    out += sso.platform_objects(stack)      # the sign-on's Middleware in each namespace with an Ingress behind it
     if platform["certificates"]["enabled"]:
         out += _cert_manager(stack)
     return out

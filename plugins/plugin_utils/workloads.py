@@ -17,10 +17,10 @@ import json
 from urllib.parse import urlsplit
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
-    backups, catalog, checks, gpu, homepage, kube, metrics, network, plex, recyclarr, unpackerr, vpn)
+    backups, catalog, checks, gpu, homepage, kube, metrics, network, plex, recyclarr, sso, unpackerr, vpn)
 
 #: The features, in the order their objects are applied after an app's Deployment and Service.
-FEATURES = (metrics, vpn, recyclarr, unpackerr, plex, gpu, homepage, network, backups)
+FEATURES = (metrics, vpn, recyclarr, unpackerr, plex, gpu, homepage, sso, network, backups)
 
 
 def _hooks(name):
@@ -83,9 +83,10 @@ def container(stack, app):
     env = [{"name": "TZ", "value": stack["timezone"]}]
     if app["env_key"]:
         # Servarr apps: the API key, and Forms sign-in required from the first start (the default, None, shows
-        # every visitor a setup dialog and the API key); the wiring phase creates the user (servarr_auth).
+        # every visitor a setup dialog and the API key); the wiring phase creates the user (servarr_auth). Behind
+        # the sign-on: External, the login left to it (the API still wants the key).
         prefix = app["env_key"][:-len("APIKEY")]
-        env += [kube.secret_env(app, "api_key", app["env_key"]), {"name": prefix + "METHOD", "value": "Forms"},
+        env += [kube.secret_env(app, "api_key", app["env_key"]), {"name": prefix + "METHOD", "value": app["auth_method"]},
                 {"name": prefix + "REQUIRED", "value": "Enabled"}]
     if app["kind"] == "seerr":
         # Seerr reads CONFIG_DIRECTORY (default /app/config) and takes API_KEY as its key on every start.
@@ -170,6 +171,8 @@ def app_objects(stack, app):
             "service": {"name": name, "port": {"name": "http"}}}}]}}
         ingress = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": kube.meta(name, ns, app),
                    "spec": {"ingressClassName": stack["ingress_class"], "rules": [rule]}}
+        if app["sso"]:
+            ingress["metadata"]["annotations"] = sso.annotations(stack, ns)
         if stack["tls_secret"]:
             ingress["spec"]["tls"] = [{"hosts": [app["hostname"]], "secretName": stack["tls_secret"]}]
         out.append(ingress)

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.controlplane]
 
 GROUPS = {"HelmChart": "helmcharts", "HelmChartConfig": "helmchartconfigs", "IPAddressPool": "ipaddresspools",
           "L2Advertisement": "l2advertisements", "Certificate": "certificates", "ClusterIssuer": "clusterissuers",
-          "ServiceMonitor": "servicemonitors", "PrometheusRule": "prometheusrules"}
+          "ServiceMonitor": "servicemonitors", "PrometheusRule": "prometheusrules", "Middleware": "middlewares"}
 
 
 def _crds(kinds):
