@@ -54,7 +54,7 @@ DEFAULTS = {
             "credentials": {}, "endpoints": None, "port": None, "protocol": "UDP"},
     "backups": {"enabled": False, "schedule": "30 3 * * *", "keep": 7, "dir": "backups"},
     "network_policies": {"enabled": True, "allow_cidrs": []},
-    "sso": {"enabled": False, "provider": "tinyauth", "hostname": None, "users": {}},
+    "sso": {"enabled": False, "provider": "tinyauth", "hostname": None, "users": {}, "two_factor": False},
     "cluster_cidrs": None,
     "helm_controller": None,
 }

@@ -12,6 +12,8 @@ Upstream facts: docs/upstream-facts.md, "Single sign-on".
 
 from __future__ import annotations
 
+import hashlib
+
 import yaml
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import catalog, checks, kube
@@ -42,6 +44,8 @@ USER_FIELDS = ("password_hash", "email", "display_name", "groups")
 HASH_PREFIXES = {"tinyauth": ("$2a$", "$2b$", "$2y$"),
                  "authelia": ("$2b$", "$2y$", "$argon2id$", "$argon2i$", "$argon2d$", "$scrypt$", "$y$", "$pbkdf2",
                               "$5$", "$6$", "$bcrypt-sha256$")}
+#: The file of Authelia's filesystem notifier, in its config folder: the one-time codes of a TOTP registration.
+AUTHELIA_NOTIFICATIONS = "notifications.txt"
 #: Where Authelia's configuration file (its ConfigMap) is mounted; X_AUTHELIA_CONFIG names the file.
 AUTHELIA_CONFIG_DIR = "/etc/authelia"
 
@@ -49,6 +53,7 @@ AUTHELIA_CONFIG_DIR = "/etc/authelia"
 def check_fields(sso):
     """``arrkestra_sso`` on its own: the switch, the provider, the hostname and the users (name: bcrypt hash)."""
     sso["enabled"] = checks.boolean(sso["enabled"], "arrkestra_sso.enabled")
+    sso["two_factor"] = checks.boolean(sso["two_factor"], "arrkestra_sso.two_factor")
     if sso["provider"] not in PROVIDERS:
         raise checks.InputError("arrkestra_sso.provider must be %s, not %r" % (" or ".join(PROVIDERS), sso["provider"]))
     if sso["hostname"] is not None:
@@ -97,6 +102,10 @@ def settings(sso, stack_settings, ingress_enabled, tls):
         raise checks.InputError("arrkestra_sso.hostname %s must be one label under arrkestra_domain %s (like auth.%s): "
                                 "the sign-in cookie is set for the sign-on's hostname less its first label, and every "
                                 "app's hostname must carry it" % (sso["hostname"], domain, domain))
+    if sso["two_factor"] and sso["provider"] != "authelia":
+        raise checks.InputError("arrkestra_sso.two_factor needs arrkestra_sso.provider authelia (a TOTP code after the "
+                                "password); tinyauth's codes are per user in its users file, which the collection "
+                                "does not make")
     if sso["provider"] == "authelia" and not tls:
         raise checks.InputError("arrkestra_sso.provider authelia needs https: Authelia refuses a sign-in URL and "
                                 "apps over http. Turn arrkestra_certificates.enabled on (or give arrkestra_tls_secret), "
@@ -200,29 +209,47 @@ def _scheme(stack):
 
 
 def authelia_configuration(stack, app):
-    """Authelia's configuration file: no secret in it (they come from files of its Secret)."""
+    """Authelia's configuration file: no secret in it (they come from files of its Secret). With ``two_factor`` every
+    app behind it asks for a TOTP code too (each user registers an authenticator at the first sign-in; the one-time
+    code that confirms it goes to the filesystem notifier's file). After a sign-in at the sign-on's own page, the
+    stack's Homepage, when it has one."""
     sso = stack["platform"]["sso"]
-    return {
+    cookie = {"domain": sso["domain"], "authelia_url": "%s://%s" % (_scheme(stack), app["hostname"])}
+    home = [a for a in stack["apps"] if a["kind"] == "homepage" and a["web_url"]]
+    if home:
+        cookie["default_redirection_url"] = home[0]["web_url"]
+    out = {
         "server": {"address": "tcp://0.0.0.0:%d/" % app["port"]},
         "log": {"level": "info"},
         "authentication_backend": {"password_reset": {"disable": True},
                                    "file": {"path": USERS_DIR + "/users.yml", "watch": True}},
-        "access_control": {"default_policy": "one_factor"},
-        "session": {"cookies": [{"domain": sso["domain"],
-                                 "authelia_url": "%s://%s" % (_scheme(stack), app["hostname"])}]},
+        "access_control": {"default_policy": "two_factor" if sso["two_factor"] else "one_factor"},
+        "session": {"cookies": [cookie]},
         "storage": {"local": {"path": app["config_dir"] + "/db.sqlite3"}},
-        "notifier": {"filesystem": {"filename": app["config_dir"] + "/notifications.txt"}},
+        "notifier": {"filesystem": {"filename": app["config_dir"] + "/" + AUTHELIA_NOTIFICATIONS}},
     }
+    if sso["two_factor"]:
+        out["totp"] = {"issuer": sso["domain"]}
+    return out
+
+
+def _authelia_config(stack, app):
+    return yaml.safe_dump(authelia_configuration(stack, app), default_flow_style=False, sort_keys=True)
+
+
+def authelia_config_map(stack, app):
+    """The ConfigMap's name, with a digest of the file: a new configuration is a new name in the pod template, which
+    restarts Authelia (it reads its configuration once); the apps phase prunes the old one."""
+    return "%s-config-%s" % (app["name"], hashlib.sha256(_authelia_config(stack, app).encode("utf-8")).hexdigest()[:8])
 
 
 def config_objects(stack, app):
     """Authelia's configuration file, as a ConfigMap (tinyauth is configured by its environment alone)."""
     if app["kind"] != "authelia":
         return []
-    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": kube.meta(app["name"] + "-config", stack["namespace"],
-                                                                            app, "config"),
-             "data": {"configuration.yml": yaml.safe_dump(authelia_configuration(stack, app), default_flow_style=False,
-                                                          sort_keys=True)}}]
+    return [{"apiVersion": "v1", "kind": "ConfigMap",
+             "metadata": kube.meta(authelia_config_map(stack, app), stack["namespace"], app, "config"),
+             "data": {"configuration.yml": _authelia_config(stack, app)}}]
 
 
 def pod(stack, app, spec):
@@ -242,7 +269,7 @@ def pod(stack, app, spec):
                {"name": "TINYAUTH_RESOURCES_ENABLED", "value": "false"},
                {"name": "TINYAUTH_ANALYTICS_ENABLED", "value": "false"}]
     else:
-        spec["volumes"].append({"name": "sso-config", "configMap": {"name": app["name"] + "-config"}})
+        spec["volumes"].append({"name": "sso-config", "configMap": {"name": authelia_config_map(stack, app)}})
         spec["volumes"].append({"name": "sso-secrets", "secret": {"secretName": app["secret"], "defaultMode": 0o440,
                                                                   "items": [{"key": key, "path": key} for dummy, key
                                                                             in SECRET_FILES["authelia"]]}})

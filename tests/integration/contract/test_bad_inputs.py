@@ -210,6 +210,7 @@ CASES = [
     ("platform", "arrkestra_backups.dir", "/backups", "arrkestra_backups.dir"),
     ("platform", "arrkestra_sso.enabled", "maybe", "arrkestra_sso.enabled"),
     ("platform", "arrkestra_sso.provider", "keycloak", "arrkestra_sso.provider"),
+    ("platform", "arrkestra_sso.two_factor", True, "arrkestra_sso.two_factor"),
     ("platform", "arrkestra_sso.hostname", "login.example.net", "arrkestra_sso.hostname"),
     ("platform", "arrkestra_sso.users", {"alice": "her password"}, "arrkestra_sso.users.alice.password_hash"),
     ("apps", "arrkestra_sso.users", {"admin": "$2y$10$" + "a" * 53}, "arrkestra_sso.users.admin"),

@@ -12,6 +12,7 @@ import yaml
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
     catalog, checks, credentials, metrics, model as stack_model, platform, sso, workloads)
+from tests.lab import schemas
 
 
 #: A bcrypt hash of "alice's password" (cost 4), as htpasswd -nbB makes them.
@@ -134,7 +135,12 @@ def test_the_provider_pod_reads_its_users_from_its_secret_non_root():
 def test_authelia_gets_its_configuration_without_a_secret_in_it():
     stack = stack_model.build({"apps": {"radarr": {}}, "sso": dict(ON, provider="authelia", users={"alice": ALICE})})
     found = objects(stack)
-    config = yaml.safe_load(found[("ConfigMap", "authelia-config")]["data"]["configuration.yml"])
+    maps = [o for (kind, name), o in found.items() if kind == "ConfigMap" and name.startswith("authelia-config-")]
+    assert len(maps) == 1
+    config = yaml.safe_load(maps[0]["data"]["configuration.yml"])
+    volumes = found[("Deployment", "authelia")]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "sso-config", "configMap": {"name": maps[0]["metadata"]["name"]}} in volumes
+    assert config["access_control"] == {"default_policy": "one_factor"} and "totp" not in config
     assert config["session"]["cookies"] == [{"domain": "media.home.arpa", "authelia_url": "https://auth.media.home.arpa"}]
     assert config["authentication_backend"]["file"]["path"] == sso.USERS_DIR + "/users.yml"
     assert "secret" not in yaml.safe_dump(config).replace("secrets", "")
@@ -154,6 +160,7 @@ def test_authelia_gets_its_configuration_without_a_secret_in_it():
 @pytest.mark.parametrize("variables, variable", [
     ({"sso": {"enabled": "sometimes"}}, "arrkestra_sso.enabled"),
     ({"sso": {"enabled": True, "provider": "keycloak"}}, "arrkestra_sso.provider"),
+    ({"sso": {"enabled": True, "two_factor": True}}, "arrkestra_sso.two_factor"),
     ({"sso": {"enabled": True, "users": {"alice": "hunter2"}}}, "arrkestra_sso.users.alice.password_hash"),
     ({"sso": {"enabled": True, "users": {"admin": ALICE}}}, "arrkestra_sso.users.admin"),
     ({"sso": {"enabled": True, "users": {"alice": {"password_hash": ALICE, "mail": "a@b.c"}}}},
@@ -179,3 +186,28 @@ def test_a_wrong_input_is_refused_naming_the_variable(variables, variable):
 def test_the_catalog_keeps_the_media_servers_out_of_the_sign_on():
     assert not {"jellyfin", "plex", "seerr"} & set(catalog.BEHIND_SSO)
     assert set(catalog.BEHIND_SSO) <= set(catalog.CATALOG)
+
+
+def test_authelia_with_two_factors_a_new_configuration_restarts_it_and_sends_people_home():
+    given = {"apps": {"radarr": {}, "homepage": {}}, "sso": dict(ON, provider="authelia")}
+    one = objects(stack_model.build(given))
+    two = objects(stack_model.build(dict(given, sso=dict(given["sso"], two_factor=True))))
+    name = [n for (kind, n) in two if kind == "ConfigMap" and n.startswith("authelia-config-")][0]
+    config = yaml.safe_load(two[("ConfigMap", name)]["data"]["configuration.yml"])
+    assert config["access_control"] == {"default_policy": "two_factor"}
+    assert config["totp"] == {"issuer": "media.home.arpa"}
+    assert config["session"]["cookies"][0]["default_redirection_url"] == "https://homepage.media.home.arpa"
+    # Authelia reads its configuration once: another file is another ConfigMap, so another pod template.
+    assert one[("Deployment", "authelia")]["spec"]["template"] != two[("Deployment", "authelia")]["spec"]["template"]
+
+
+@pytest.mark.parametrize("provider", sso.PROVIDERS)
+def test_every_object_of_a_stack_behind_the_sign_on_is_valid_offline(provider):
+    stack = stack_model.build({"apps": APPS, "sso": dict(ON, provider=provider, users={"alice": ALICE}),
+                               "monitoring": {"enabled": True}})
+    made = credentials.complete_credentials(stack, {}, os.urandom)
+    for obj in workloads.objects(stack) + platform.objects(stack) + credentials.secret_objects(stack, made):
+        try:
+            schemas.validate(obj, "1.33.0")
+        except schemas.ValidationError as exc:
+            pytest.fail("%s %s: %s" % (obj["kind"], obj["metadata"]["name"], exc))
