@@ -127,7 +127,10 @@ def instance(sso, given_apps):
             raise checks.InputError("arrkestra_apps.%s: arrkestra_sso.provider is %s; a second sign-on service would "
                                     "not be used" % (name, sso["provider"]))
     entry = dict(out.get(sso["provider"]) or {})
-    entry.setdefault("hostname", sso["hostname"])
+    if entry.get("hostname") not in (None, sso["hostname"]):
+        raise checks.InputError("arrkestra_apps.%s.hostname: the sign-on's hostname is arrkestra_sso.hostname (the "
+                                "cookie's domain is checked against it); set that instead" % sso["provider"])
+    entry["hostname"] = sso["hostname"]
     entry["sso"] = False        # its own login page
     out[sso["provider"]] = entry
     return out

@@ -169,6 +169,8 @@ def test_authelia_gets_its_configuration_without_a_secret_in_it():
     # tinyauth's cookie is for its hostname less one label: two labels under the domain would miss the apps.
     ({"sso": {"enabled": True, "hostname": "sso.auth.media.home.arpa"}}, "arrkestra_sso.hostname"),
     ({"sso": {"enabled": True}, "domain": "lan"}, "arrkestra_domain"),
+    ({"sso": {"enabled": True}, "apps": {"radarr": {}, "tinyauth": {"hostname": "login.example.net"}}},
+     "arrkestra_apps.tinyauth.hostname"),
     ({"sso": {"enabled": True, "provider": "authelia"}, "certificates": {"enabled": False}}, "arrkestra_certificates"),
     ({"sso": {"enabled": True, "provider": "authelia", "users": {"bob": "$2a$10$" + "a" * 53}}},
      "arrkestra_sso.users.bob.password_hash"),
