@@ -315,7 +315,7 @@ def build(variables, nodes=None, gpu_nodes=None):
     unpackerr.instances(apps)
     homepage.instances(apps)
     gpu.resolve(apps, gpu_nodes)
-    sso.decide(apps, platform_settings["sso"])
+    sso.decide(apps, platform_settings)
     who_calls = network.callers(apps)
     for app in apps:
         app["callers"] = who_calls[app["name"]]     # the apps that call its API: its NetworkPolicy lets them in

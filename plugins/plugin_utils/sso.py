@@ -136,15 +136,23 @@ def instance(sso, given_apps):
     return out
 
 
-def decide(apps, sso):
+#: Distributions whose default network plugin enforces no NetworkPolicy (Talos: flannel): an arr app's ``External``
+#: method would leave its UI - and its API key, which the UI hands out - to every pod of the cluster.
+POLICIES_NOT_ENFORCED = ("talos",)
+
+
+def decide(apps, platform):
     """Each app's ``sso`` (its Ingress behind the middleware) and ``auth_method`` (how a Servarr app asks for a
-    login: ``External`` behind the sign-on, else ``Forms``), decided once here."""
+    login: ``External`` behind the sign-on, else ``Forms`` - also behind it where the NetworkPolicies are not
+    enforced), decided once here."""
+    sso = platform["sso"]
     for app in apps:
         wanted = app.pop("sso_given", None)
         behind = app["kind"] in catalog.BEHIND_SSO if wanted is None else wanted
         app["sso"] = bool(sso["enabled"] and behind and app["ingress"] and app["kind"] not in PROVIDERS)
         if app["kind"] in catalog.SERVARR:
-            app["auth_method"] = "External" if app["sso"] else "Forms"
+            external = app["sso"] and platform["distribution"] not in POLICIES_NOT_ENFORCED
+            app["auth_method"] = "External" if external else "Forms"
 
 
 def provider_app(stack):

@@ -69,6 +69,17 @@ def test_an_instance_taken_out_of_the_sign_on_keeps_its_forms_login():
     assert env(stack, "sonarr")["SONARR__AUTH__METHOD"] == "External"
 
 
+def test_on_talos_the_arr_apps_keep_their_login_behind_the_sign_on():
+    # Talos's flannel enforces no NetworkPolicy: External would open Radarr (and its key) to every pod.
+    stack = stack_model.build({"apps": APPS, "sso": ON, "distribution": "talos",
+                               "load_balancer": {"type": "metallb", "addresses": ["192.168.1.240/29"],
+                                                 "networks": ["192.168.1.0/24"]}})
+    assert env(stack, "radarr")["RADARR__AUTH__METHOD"] == "Forms"
+    assert objects(stack)[("Ingress", "radarr")]["metadata"]["annotations"] == {
+        sso.ANNOTATION: "media-arrkestra-sso@kubernetescrd"}
+    assert "the sign-on, then its own" in "\n".join(stack_model.summary(stack))
+
+
 def test_one_middleware_per_namespace_with_an_ingress_behind_it_pointing_at_the_provider():
     stack = stack_model.build({"apps": APPS, "sso": ON, "monitoring": {"enabled": True}})
     middlewares = [o for o in platform.objects(stack) if o["kind"] == "Middleware"]
