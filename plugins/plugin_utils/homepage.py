@@ -17,11 +17,9 @@ changes no ownership and starts as that uid.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import kube
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import kube, sso
 
 KIND = "homepage"
 
@@ -30,7 +28,7 @@ GROUPS = (("Media", ("jellyfin", "plex", "seerr")),
           ("Library", ("radarr", "sonarr", "lidarr", "bazarr", "prowlarr")),
           ("Downloads", ("qbittorrent", "sabnzbd", "transmission", "nzbget")))
 #: Kinds with a web UI that get no tile: Homepage itself and the sign-on services (their page is the sign-in).
-NO_TILE = (KIND, "tinyauth", "authelia")
+NO_TILE = (KIND,) + sso.PROVIDERS
 
 #: The tile of each kind: its name, its icon (a name of homarr-labs/dashboard-icons, which Homepage loads by name) and
 #: its description.
@@ -190,8 +188,7 @@ def files(stack, app):
 def config_map_name(stack, app):
     """The ConfigMap's name, with a digest of its files: a new configuration is a new name in the pod template,
     which restarts Homepage; the apps phase prunes the old one."""
-    digest = hashlib.sha256(json.dumps(files(stack, app), sort_keys=True).encode("utf-8")).hexdigest()[:8]
-    return "%s-config-%s" % (app["name"], digest)
+    return kube.digest_name(app["name"] + "-config", files(stack, app))
 
 
 def config_objects(stack, app):

@@ -5,6 +5,7 @@ Secret references, claims, and the platform's HelmCharts. Pure functions over pl
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 
@@ -57,6 +58,12 @@ def feature_env(app, spec, env):
     container = spec["containers"][0]
     given = set(app["env"])
     container["env"][1:1] = [e for e in env if e["name"] not in given]
+
+
+def digest_name(base, content):
+    """``<base>-<8 hex>``: a name that changes with ``content`` (anything JSON can write) - for an object a pod template
+    names and that cannot change in place, or whose change must restart the pod (a Job, a ConfigMap read at start)."""
+    return "%s-%s" % (base, hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()[:8])
 
 
 def secret_env(app, key, var):

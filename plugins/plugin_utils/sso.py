@@ -12,8 +12,6 @@ Upstream facts: docs/upstream-facts.md, "Single sign-on".
 
 from __future__ import annotations
 
-import hashlib
-
 import yaml
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import catalog, checks, kube
@@ -251,7 +249,7 @@ def _authelia_config(stack, app):
 def authelia_config_map(stack, app):
     """The ConfigMap's name, with a digest of the file: a new configuration is a new name in the pod template, which
     restarts Authelia (it reads its configuration once); the apps phase prunes the old one."""
-    return "%s-config-%s" % (app["name"], hashlib.sha256(_authelia_config(stack, app).encode("utf-8")).hexdigest()[:8])
+    return kube.digest_name(app["name"] + "-config", _authelia_config(stack, app))
 
 
 def config_objects(stack, app):

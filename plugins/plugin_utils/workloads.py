@@ -12,8 +12,6 @@ name here.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from urllib.parse import urlsplit
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
@@ -233,9 +231,8 @@ def objects(stack):
                               "volumeMounts": [{"name": "data", "mountPath": data["mount"]}]}],
               "volumes": [kube.data_volume(stack)]}
     # A Job's pod template cannot change: a new layout (or script) is a new Job.
-    digest = hashlib.sha256(json.dumps(layout["containers"][0], sort_keys=True).encode()).hexdigest()[:8]
-    out.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": kube.meta("arrkestra-data-layout-" + digest, ns,
-                                                                               component="data"),
+    name = kube.digest_name("arrkestra-data-layout", layout["containers"][0])
+    out.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": kube.meta(name, ns, component="data"),
                 "spec": {"backoffLimit": 3, "ttlSecondsAfterFinished": 86400,
                          "template": {"metadata": {"labels": kube.labels(component="data")}, "spec": layout}}})
     for app in stack["apps"]:

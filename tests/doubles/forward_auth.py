@@ -259,19 +259,9 @@ class IngressProxy(DoubleApp):
     def _refusal(self, middleware, status, auth_headers, body):
         """forward.go:233-262: the auth server's status, headers (minus hop-by-hop) and body; a Location made absolute
         against the auth address (301-302: http.Response.Location)."""
-        headers = _Headers()
-        content_type = None
-        for key, value in auth_headers:
-            low = key.lower()
-            if low in HOP_HEADERS or low in _OWN:
-                continue
-            if low == "content-type":
-                content_type = value
-            elif low == "location":
-                headers.add("Location", urljoin(middleware.address, value))
-            else:
-                headers.add(key, value)
-        return _reply(status, body, headers, content_type)
+        def location(key, value):
+            return ("Location", urljoin(middleware.address, value)) if key.lower() == "location" else (key, value)
+        return _passed(status, body, auth_headers, location)
 
     def _forward(self, route, request, headers, uri, auth_cookies):
         """To the backend, Host kept (Traefik's passHostHeader default), the body passed on."""
@@ -283,22 +273,33 @@ class IngressProxy(DoubleApp):
             status, back_headers, body = _call(request.method, base.rstrip("/") + uri, sent, request.body or None)
         except OSError:
             return Reply(502, "Bad Gateway", content_type="text/plain; charset=utf-8")
-        headers = _Headers()
-        content_type = None
-        for key, value in back_headers:
-            low = key.lower()
-            if low in HOP_HEADERS or low in _OWN:
-                continue
-            if low == "content-type":
-                content_type = value
-            elif low == "set-cookie" and auth_cookies and value.split("=", 1)[0].strip() in [
-                    c.split("=", 1)[0].strip() for c in auth_cookies]:
-                continue    # forward.go:316-320: the auth server's cookie of that name wins
-            else:
-                headers.add(key, value)
-        for cookie in auth_cookies:
-            headers.add("Set-Cookie", cookie)
-        return _reply(status, body, headers, content_type)
+        names = [c.split("=", 1)[0].strip() for c in auth_cookies]
+
+        def cookie(key, value):
+            if key.lower() == "set-cookie" and value.split("=", 1)[0].strip() in names:
+                return None     # forward.go:316-320: the auth server's cookie of that name wins
+            return key, value
+        return _passed(status, body, back_headers, cookie, [("Set-Cookie", c) for c in auth_cookies])
+
+
+def _passed(status, body, pairs, change, more=()):
+    """A reply of ``pairs`` (an answer's headers) less the hop-by-hop ones and those the server sets itself, each
+    through ``change(key, value)`` (a pair, or None to drop it), then ``more``."""
+    headers = _Headers()
+    content_type = None
+    for key, value in pairs:
+        low = key.lower()
+        if low in HOP_HEADERS or low in _OWN:
+            continue
+        if low == "content-type":
+            content_type = value
+            continue
+        kept = change(key, value)
+        if kept:
+            headers.add(*kept)
+    for key, value in more:
+        headers.add(key, value)
+    return _reply(status, body, headers, content_type)
 
 
 def _reply(status, body, headers, content_type):
