@@ -69,6 +69,7 @@ run_sanity() {
 }
 
 run_units() {
+    system_packages     # the stack map's PNG test renders with rsvg-convert
     stage "unit tests"
     pytest tests/unit -p no:cacheprovider
 }
