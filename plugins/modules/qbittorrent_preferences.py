@@ -22,6 +22,8 @@ options:
         C(listen_port), C(max_active_downloads).
       - A name qBittorrent does not know fails the task before any change. C(web_ui_password) is refused, since
         qBittorrent never returns it and it cannot be compared; set it in qBittorrent.conf before the first start.
+      - Leave C(listen_port) out for a qBittorrent behind the VPN with C(arrkestra_vpn.port_forwarding) on - its
+        forwardarr sidecar sets it to the port the VPN forwards, which changes; the collection's wiring never sets it.
     type: dict
     required: true
 extends_documentation_fragment:

@@ -115,6 +115,8 @@ SUPPORT_IMAGES = {
     "sqlite": "docker.io/keinos/sqlite3:3.47.2",
     "exportarr": "ghcr.io/onedr0p/exportarr:v2.3.0",
     "gluetun": "ghcr.io/qdm12/gluetun:v3.40.0",
+    # Keeps qBittorrent's listening port equal to the port gluetun forwards (arrkestra_vpn.port_forwarding).
+    "forwardarr": "ghcr.io/eslutz/forwardarr:v2.1.2",
     "helm_controller": "docker.io/rancher/helm-controller:v0.16.5",
 }
 

@@ -51,7 +51,7 @@ DEFAULTS = {
                    "grafana_hostname": None, "grafana_admin_password": None, "disk_alert_percent": 90,
                    "queue_stuck_hours": 6},
     "vpn": {"enabled": False, "apps": ["qbittorrent"], "provider": None, "type": "wireguard", "settings": {},
-            "credentials": {}, "endpoints": None, "port": None, "protocol": "UDP"},
+            "credentials": {}, "endpoints": None, "port": None, "protocol": "UDP", "port_forwarding": False},
     "backups": {"enabled": False, "schedule": "30 3 * * *", "keep": 7, "dir": "backups"},
     "network_policies": {"enabled": True, "allow_cidrs": []},
     "sso": {"enabled": False, "provider": "tinyauth", "hostname": None, "users": {}, "two_factor": False},

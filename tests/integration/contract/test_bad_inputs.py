@@ -204,6 +204,11 @@ CASES = [
     ("platform", "arrkestra_vpn.credentials", "secret", "arrkestra_vpn.credentials"),
     ("platform", "arrkestra_vpn.apps", ["sonarrr"], "arrkestra_vpn.apps"),
     ("platform", "arrkestra_vpn.settings", {"server-countries": "Sweden"}, "arrkestra_vpn.settings"),
+    ("platform", "arrkestra_vpn.port_forwarding", "sometimes", "arrkestra_vpn.port_forwarding"),
+    ("platform", "arrkestra_vpn.port_forwarding", True, "arrkestra_vpn.provider"),      # mullvad forwards no port
+    ("apps", "arrkestra_vpn", dict(_base()["arrkestra_vpn"], provider="custom", port=51820, port_forwarding=True),
+     "arrkestra_vpn.settings"),
+    ("platform", "arrkestra_vpn.settings", {"VPN_PORT_FORWARDING": "on"}, "arrkestra_vpn.port_forwarding"),
     # -- backups, policies, cluster --------------------------------------------------------------------------------
     ("platform", "arrkestra_backups.schedule", "nightly", "arrkestra_backups.schedule"),
     ("platform", "arrkestra_backups.keep", 0, "arrkestra_backups.keep"),

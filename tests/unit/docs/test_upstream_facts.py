@@ -27,7 +27,7 @@ def checked_images():
 
 def test_every_pinned_image_has_its_facts_checked_at_its_version():
     checked = checked_images()
-    pinned = [entry["image"] for entry in catalog.CATALOG.values() if entry["image"]] + [catalog.SUPPORT_IMAGES["gluetun"]]
+    pinned = [entry["image"] for entry in catalog.CATALOG.values() if entry["image"]] + [catalog.SUPPORT_IMAGES[n] for n in ("gluetun", "forwardarr")]
     for image in pinned:
         assert image in checked, (
             "%s is not in the 'Checked at' table of docs/upstream-facts.md: read the app's facts again at this "
