@@ -13,7 +13,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.arrkestra.homelab.plugins.plugin_utils import checks, credentials as app_credentials, links, model as stack_model, workloads
+from ansible_collections.arrkestra.homelab.plugins.plugin_utils import (
+    checks, credentials as app_credentials, kube, links, model as stack_model, workloads)
 from ansible_collections.arrkestra.homelab.plugins.filter.wiring import wiring_credentials
 
 
@@ -136,6 +137,40 @@ def stack_wiring_record(model, record, key=None):
     return links.record_object(model, record, key)
 
 
+def stack_removal_item(resource):
+    """``{kind, name, api_version}`` of a resource ``k8s_info`` listed (remove_stack.yml deletes it)."""
+    return {"kind": resource.get("kind"), "name": resource["metadata"]["name"], "api_version": resource.get("apiVersion")}
+
+
+#: What the cluster itself puts in every namespace: not an object of anyone's that removing a stack would lose.
+_CLUSTER_MADE = (("ConfigMap", "kube-root-ca.crt"),)
+
+
+def stack_not_ours(resources):
+    """``kind/name`` of the ``resources`` the collection did not make (no ``app.kubernetes.io/managed-by=arrkestra``
+    label; the cluster's own ConfigMap of its CA left out): while a stack's namespace holds one, remove_stack.yml
+    keeps the namespace."""
+    out = []
+    for resource in resources or ():
+        metadata = resource.get("metadata") or {}
+        if (metadata.get("labels") or {}).get("app.kubernetes.io/managed-by") == kube.MANAGED_BY:
+            continue
+        if (resource.get("kind"), metadata.get("name")) in _CLUSTER_MADE or metadata.get("deletionTimestamp"):
+            continue
+        out.append("%s/%s" % (resource.get("kind"), metadata.get("name")))
+    return sorted(out)
+
+
+def stack_data_folder(data):
+    """Where a stack's data tree is, in words (``data``: the model's ``data``)."""
+    sub = ("/" + data["sub_path"]) if data.get("sub_path") else ""
+    if data["type"] == "hostpath":
+        return "%s%s on the node" % (data["path"].rstrip("/"), sub)
+    if data["type"] == "nfs":
+        return "%s:%s%s on the NAS" % (data["server"], data["export"].rstrip("/"), sub)
+    return "%s of the volume of the claim %s" % (sub.lstrip("/") or "the top", data.get("claim"))
+
+
 def stack_summary(model):
     """One line per app: its URL and how to read its credentials."""
     return stack_model.summary(model)
@@ -167,6 +202,9 @@ class FilterModule:
             "stack_credentials": stack_credentials,
             "stack_secrets": stack_secrets,
             "stack_summary": stack_summary,
+            "stack_removal_item": stack_removal_item,
+            "stack_not_ours": stack_not_ours,
+            "stack_data_folder": stack_data_folder,
             "stack_wiring_record": stack_wiring_record,
             "stack_failure": stack_failure,
             "stack_restart_on_credentials": stack_restart_on_credentials,

@@ -40,7 +40,7 @@ def _pod(stack, app, command):
                                      "command": command, "env": env, "securityContext": kube.security(stack),
                                      "resources": kube.resources("10m", "32Mi", "500m", "256Mi"),
                                      "volumeMounts": [{"name": "config", "mountPath": "/config"},
-                                                      {"name": "data", "mountPath": stack["data"]["mount"]},
+                                                      kube.data_mount(stack),
                                                       {"name": "scripts", "mountPath": "/scripts", "readOnly": True}]}],
                      "volumes": [kube.config_volume(app), kube.data_volume(stack),
                                  {"name": "scripts", "configMap": {"name": SCRIPTS, "defaultMode": 0o555}}]}}

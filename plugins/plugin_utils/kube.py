@@ -76,6 +76,15 @@ def data_volume(stack):
     return {"name": "data", "persistentVolumeClaim": {"claimName": stack["data"].get("claim") or "arrkestra-data"}}
 
 
+def data_mount(stack):
+    """The data volume's mount in an app's container: the stack's folder of the volume (``data.sub_path``, a stack
+    of ``arrkestra_stacks``) at the same path in every stack, so that the apps' folders are the same everywhere."""
+    out = {"name": "data", "mountPath": stack["data"]["mount"]}
+    if stack["data"].get("sub_path"):
+        out["subPath"] = stack["data"]["sub_path"]
+    return out
+
+
 def config_volume(app):
     """The volume of an app's config claim."""
     return {"name": "config", "persistentVolumeClaim": {"claimName": "%s-config" % app["name"]}}

@@ -31,7 +31,7 @@ DEFAULTS = {
     "config_on_nfs_forced": False,
     "config_size": "2Gi",
     "data": {"type": "hostpath", "path": "/srv/arrkestra/data", "server": None, "export": None, "claim": None,
-             "size": "1Ti", "storage_class": ""},
+             "size": "1Ti", "storage_class": "", "sub_path": ""},
     "data_mount": "/data",
     "ingress_class": "traefik",
     "tls_secret": None,
@@ -45,8 +45,28 @@ DEFAULTS = {
     "images": {},
 }
 #: arrkestra_* variables that other phases read and the stack model does not.
-NOT_STACK_VARIABLES = ("kubeconfig", "kube_context", "reset_confirm", "reset_answer", "node_timeout")
+NOT_STACK_VARIABLES = ("kubeconfig", "kube_context", "reset_confirm", "reset_answer", "node_timeout",
+                       "remove_stack_confirm", "remove_stack_answer", "remove_stack_data")
 CONTROLLER_ACCESS = ("apiserver_proxy", "direct")
+
+#: The stack the inventory's own ``arrkestra_*`` variables describe; ``arrkestra_stacks`` declares more.
+MAIN = "main"
+#: What a stack of ``arrkestra_stacks`` may set over the main stack's variables (without the prefix): what lives in
+#: its own namespace. The rest is the cluster's, one for every stack (:data:`CLUSTER_WIDE`).
+STACK_OPTIONS = ("apps", "namespace", "domain", "uid", "gid", "timezone", "config_storage_class",
+                 "config_storage_class_is_nfs", "config_on_nfs_forced", "config_size", "data", "data_mount",
+                 "tls_secret", "recyclarr_schedule", "controller_access", "images", "sso", "backups",
+                 "network_policies", "vpn")
+#: Settings of the cluster, not of a stack: one value for every stack.
+CLUSTER_WIDE = ("distribution", "load_balancer", "ingress", "certificates", "storage", "monitoring",
+                "cluster_cidrs", "helm_controller", "kubernetes_version", "cluster_domain", "ingress_class",
+                "kubeconfig", "kube_context", "node_timeout")
+#: What a stack may set of ``arrkestra_vpn``: whether its apps go through the tunnel, and which. The provider, its
+#: servers and credentials are the inventory's (a secret the platform phase reads once), the same for every stack.
+VPN_STACK_OPTIONS = ("enabled", "apps")
+#: Options of a stack's own that are merged key by key over the main stack's (the rest replace it whole).
+MERGED_OPTIONS = ("data", "images", "sso", "backups", "network_policies", "vpn")
+SUB_PATH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$")
 
 
 #: The inventory describes a stack that cannot run; the message names the variable to fix (a bad value of one
@@ -62,13 +82,13 @@ DATA_TYPES = ("hostpath", "nfs", "pvc")
 
 def _settings(variables):
     settings = copy.deepcopy(DEFAULTS)
-    known = set(DEFAULTS) | set(platform.DEFAULTS) | set(NOT_STACK_VARIABLES) | {"apps"}
+    known = set(DEFAULTS) | set(platform.DEFAULTS) | set(NOT_STACK_VARIABLES) | {"apps", "stack", "stacks"}
     for key, value in (variables or {}).items():
         if key not in known:
             raise StackError("arrkestra_%s is not a variable of the collection%s (known: %s)"
                              % (key, checks.closest("arrkestra_" + key, ["arrkestra_" + k for k in known]),
                                 ", ".join("arrkestra_" + k for k in sorted(known))))
-        if key == "apps" or key in platform.DEFAULTS or key in NOT_STACK_VARIABLES or value is None:
+        if key in ("apps", "stack", "stacks") or key in platform.DEFAULTS or key in NOT_STACK_VARIABLES or value is None:
             continue
         if key == "data":
             settings["data"].update(checks.mapping(value, "arrkestra_data", DEFAULTS["data"]))
@@ -113,6 +133,10 @@ def _settings(variables):
     checks.quantity(data["size"], "arrkestra_data.size", "storage")
     if data["storage_class"]:
         checks.subdomain(data["storage_class"], "arrkestra_data.storage_class")
+    data["sub_path"] = str(data.get("sub_path") or "").strip("/")
+    if data["sub_path"] and (not SUB_PATH_RE.match(data["sub_path"]) or ".." in data["sub_path"].split("/")):
+        raise StackError("arrkestra_data.sub_path %r is not a folder inside the data volume; give a relative path "
+                         "like dev (letters, digits, '.', '_', '-'; no '..')" % data["sub_path"])
     settings["data_mount"] = checks.absolute_path(settings["data_mount"], "arrkestra_data_mount")
     if settings["data_mount"].rstrip("/") in ("", "/config", "/app", "/cache"):
         raise StackError("arrkestra_data_mount %r would hide the apps' own folders; give a folder of its own, like "
@@ -265,10 +289,103 @@ def _resources(given, default, variable):
 
 
 def build(variables, nodes=None, gpu_nodes=None):
-    """The stack of the inventory: ``variables`` are the ``arrkestra_*`` variables without the prefix; ``nodes``
-    ``{name: address}`` of the cluster's hosts, when the inventory has them; ``gpu_nodes`` ``{name: labels}`` of the
-    cluster's nodes (or the nodes phase's GPU facts), when known: the apps' GPUs are decided from them."""
+    """The stack of the inventory a run is for: ``variables`` are the ``arrkestra_*`` variables without the prefix;
+    ``nodes`` ``{name: address}`` of the cluster's hosts, when the inventory has them; ``gpu_nodes`` ``{name: labels}``
+    of the cluster's nodes (or the nodes phase's GPU facts), when known: the apps' GPUs are decided from them.
+
+    ``arrkestra_stack`` (``stack``) names the stack: ``main`` (the inventory's own variables, the default) or one of
+    ``arrkestra_stacks`` (:func:`stacks`). Every stack of the inventory is checked; the model is the one selected,
+    with its name (``stack``) and every stack's namespace and domain (``stacks``)."""
     variables = dict(variables or {})
+    selected = variables.get("stack")
+    selected = MAIN if selected in (None, "") else selected
+    every = stacks(variables)
+    if not isinstance(selected, str) or selected not in every:
+        raise StackError("arrkestra_stack: the inventory has no stack %r; give one of its stacks: %s (main is the one "
+                         "the arrkestra_* variables describe, the others are in arrkestra_stacks)"
+                         % (selected, ", ".join(every)))
+    models = {}
+    for name, (stack_variables, given) in every.items():
+        try:
+            models[name] = _build(stack_variables, nodes, gpu_nodes if name == selected else None)
+        except StackError as exc:
+            if name == MAIN:
+                raise
+            raise StackError(_in_stack(name, given, str(exc)))
+    for key, what in (("namespace", "namespace"), ("domain", "domain")):
+        seen = {}
+        for name, built in models.items():
+            if built[key] in seen:
+                raise StackError("arrkestra_stacks.%s: its %s %s is also the stack %s's; each stack needs its own - give "
+                                 "arrkestra_stacks.%s.%s" % (name, what, built[key], seen[built[key]], name, key))
+            seen[built[key]] = name
+    model = models[selected]
+    model["stack"] = selected
+    model["stacks"] = dict((name, {"namespace": built["namespace"], "domain": built["domain"]})
+                           for name, built in models.items())
+    return model
+
+
+def stacks(variables):
+    """``{name: (variables, given)}`` of every stack of the inventory, main first: the main stack's variables are the
+    inventory's (less ``stack`` and ``stacks``); each of ``arrkestra_stacks`` has them with its own (``given``) over
+    them, and by default the namespace ``<main namespace>-<name>``, the domain ``<name>.<main domain>`` and the
+    folder ``<name>`` of the data volume (``data.sub_path``)."""
+    main = dict((k, v) for k, v in (variables or {}).items() if k not in ("stack", "stacks"))
+    out = {MAIN: (main, {})}
+    declared = checks.mapping((variables or {}).get("stacks"), "arrkestra_stacks")
+    for name, given in declared.items():
+        where = "arrkestra_stacks.%s" % (name,)
+        if name == MAIN:
+            raise StackError("arrkestra_stacks.main: main is the stack the arrkestra_* variables describe; give the "
+                             "other stacks other names (like dev)")
+        if not isinstance(name, str) or not NAME_RE.match(name) or len(name) > 20:
+            raise StackError("%s: a stack's name must be lower-case letters, digits and '-', at most 20 characters, "
+                             "starting with a letter (it names its namespace and domain, like dev)" % where)
+        given = dict(checks.mapping(given, where))
+        for key in given:
+            if key in CLUSTER_WIDE:
+                raise StackError("%s.%s: arrkestra_%s is a setting of the cluster, the same for every stack; set it "
+                                 "once as arrkestra_%s (a stack may set: %s)"
+                                 % (where, key, key, key, ", ".join(STACK_OPTIONS)))
+            if key not in STACK_OPTIONS:
+                raise StackError("%s: unknown option %s%s; a stack may set: %s"
+                                 % (where, key, checks.closest(str(key), STACK_OPTIONS), ", ".join(STACK_OPTIONS)))
+        for key in checks.mapping(given.get("vpn"), where + ".vpn"):
+            if key not in VPN_STACK_OPTIONS:
+                raise StackError("%s.vpn.%s: the VPN's provider, servers and credentials are the cluster's "
+                                 "(arrkestra_vpn), the same for every stack; a stack may set vpn.enabled and vpn.apps"
+                                 % (where, key))
+        merged = dict(main)
+        merged["namespace"] = "%s-%s" % (main.get("namespace") or DEFAULTS["namespace"], name)
+        merged["domain"] = "%s.%s" % (name, main.get("domain") or DEFAULTS["domain"])
+        merged["data"] = dict(checks.mapping(main.get("data"), "arrkestra_data"), sub_path=name)
+        sso_main = dict(checks.mapping(main.get("sso"), "arrkestra_sso"))
+        sso_main.pop("hostname", None)      # auth.<the stack's domain>, unless the stack names its own
+        merged["sso"] = sso_main
+        for key, value in given.items():
+            if value is None:
+                continue
+            if key in MERGED_OPTIONS:
+                merged[key] = dict(checks.mapping(merged.get(key), "arrkestra_" + key),
+                                   **checks.mapping(value, "%s.%s" % (where, key)))
+            else:
+                merged[key] = value
+        out[name] = (merged, given)
+    return out
+
+
+def _in_stack(name, given, message):
+    """A message about the stack ``name`` naming its own variables: ``arrkestra_stacks.<name>.<key>`` for what it
+    gives or derives (namespace, domain; the VPN's apps, which must be among its own), and which stack it is about."""
+    keys = sorted(set(given) | {"namespace", "domain", "vpn"}, key=len, reverse=True)
+    message = re.sub(r"\barrkestra_(%s)\b" % "|".join(re.escape(k) for k in keys),
+                     lambda m: "arrkestra_stacks.%s.%s" % (name, m.group(1)), message)
+    return "(stack %s) %s" % (name, message)
+
+
+def _build(variables, nodes=None, gpu_nodes=None):
+    """The model of one stack from its variables (see :func:`build`)."""
     settings = _settings(variables)
     platform_settings = platform.settings(dict((k, v) for k, v in variables.items() if k in platform.DEFAULTS),
                                           settings)

@@ -431,11 +431,34 @@ def _cert_manager(stack):
                                           "name": "cloudflare-api-token", "key": "api-token"}}}}]}}})
     namespaces = [stack["namespace"]] + (["monitoring"] if platform["monitoring"]["enabled"] else [])
     for namespace in namespaces:
-        out.append({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-                    "metadata": kube.platform_meta(stack["tls_secret"], namespace),
-                    "spec": {"secretName": stack["tls_secret"], "dnsNames": [stack["domain"], "*." + stack["domain"]],
-                             "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
-                             "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer}}})
+        out.append(_certificate(stack, namespace))
+    return out
+
+
+def _certificate(stack, namespace):
+    """The wildcard certificate of the stack's domain (``*.<domain>``), its Secret in ``namespace``."""
+    issuer = "arrkestra-ca" if stack["platform"]["certificates"]["issuer"] == "selfsigned" else "arrkestra-letsencrypt"
+    return {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": kube.platform_meta(stack["tls_secret"], namespace),
+            "spec": {"secretName": stack["tls_secret"], "dnsNames": [stack["domain"], "*." + stack["domain"]],
+                     "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                     "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer}}}
+
+
+def another_stack(stack):
+    """Whether the model is of a stack of ``arrkestra_stacks``, not the main one: its platform is its namespace's
+    objects alone; the cluster's (charts, issuers, load balancer, monitoring) are the main stack's, never rewritten
+    by another stack's run."""
+    return stack.get("stack", "main") != "main"
+
+
+def stack_objects(stack):
+    """The platform's objects in another stack's namespace: the Namespace, its wildcard certificate and the sign-on's
+    Middleware (the VPN's credentials are among :func:`secret_objects`)."""
+    out = [workloads.namespace_object(stack)]
+    out += [sso.middleware(stack, stack["namespace"])] if sso.enabled(stack) else []
+    if stack["platform"]["certificates"]["enabled"]:
+        out.append(_certificate(stack, stack["namespace"]))
     return out
 
 
@@ -451,6 +474,8 @@ def _nfs_csi(platform):
 
 def objects(stack):
     """The cluster-wide objects of the platform, in the order to apply them (see :func:`chart_objects`)."""
+    if another_stack(stack):
+        return stack_objects(stack)
     platform = stack["platform"]
     out = []
     if platform["helm_controller"]:
@@ -479,7 +504,7 @@ def waits(stack):
     """``[(namespace, deployment)]`` of the charts' webhooks to wait for before their objects are applied."""
     platform = stack["platform"]
     out = []
-    if platform["load_balancer"]["type"] == "metallb":
+    if platform["load_balancer"]["type"] == "metallb" and not another_stack(stack):
         out.append(WEBHOOKS["metallb"])
     if platform["certificates"]["enabled"]:
         out.append(WEBHOOKS["cert-manager"])
@@ -490,9 +515,10 @@ def secret_names(stack):
     """``[(namespace, name)]`` of the platform's Secrets, to read back before :func:`secret_objects`."""
     platform = stack["platform"]
     out = []
-    if platform["certificates"]["enabled"] and platform["certificates"]["issuer"] == "letsencrypt":
+    if platform["certificates"]["enabled"] and platform["certificates"]["issuer"] == "letsencrypt" \
+            and not another_stack(stack):
         out.append(("cert-manager", "cloudflare-api-token"))
-    if platform["monitoring"]["enabled"]:
+    if platform["monitoring"]["enabled"] and not another_stack(stack):
         out.append(("monitoring", "grafana-admin"))
     if platform["vpn"]["enabled"]:
         out.append((stack["namespace"], "vpn-credentials"))

@@ -94,7 +94,7 @@ def container(stack, app):
     if app["config"]:
         mounts.append({"name": "config", "mountPath": app["config_dir"]})
     if app["data"]:
-        mounts.append({"name": "data", "mountPath": stack["data"]["mount"]})
+        mounts.append(kube.data_mount(stack))
     if catalog.CATALOG[app["kind"]].get("scratch"):
         mounts.append({"name": "scratch", "mountPath": catalog.CATALOG[app["kind"]]["scratch"]})
     container = {"name": app["kind"], "image": app["image"], "imagePullPolicy": "IfNotPresent", "env": env,
@@ -220,6 +220,11 @@ def objects(stack):
     folders = [data["media_root"] + "/" + f for f in ("movies", "tv", "music")]
     folders += [data["torrents_root"], data["usenet_root"] + "/complete", data["usenet_root"] + "/incomplete"]
     folders += [a["wiring"]["root_folder"] for a in stack["apps"] if a["wiring"].get("root_folder")]
+    if data.get("sub_path"):
+        # A stack's folder of the volume (its apps mount it with subPath): the Job sees the whole volume and makes the
+        # folder itself, as the apps' user - a folder the kubelet makes for a subPath belongs to root.
+        mount = data["mount"]
+        folders = [mount + "/" + data["sub_path"] + f[len(mount):] for f in folders]
     layout = {"restartPolicy": "OnFailure", "automountServiceAccountToken": False,
               "securityContext": kube.pod_security(stack),
               "containers": [{"name": "layout", "image": stack["images"]["helper"],

@@ -249,6 +249,18 @@ CASES = [
     ("wiring", "wiring_wait_timeout", "long", "wiring_wait_timeout"),
     ("wiring", "wiring_extra_link", [], "wiring_extra_link"),
     ("wiring", A + ".radarr.wiring", {"default": "maybe"}, A + ".radarr.wiring.default"),
+    # -- environments: several stacks (docs/environments.md) ---------------------------------------------------------
+    ("apps", "arrkestra_stack", "prod", "arrkestra_stack"),
+    ("wiring", "arrkestra_stack", "qa", "arrkestra_stack"),
+    ("platform", "arrkestra_stacks", {"main": {}}, "arrkestra_stacks.main"),
+    ("apps", "arrkestra_stacks", {"Dev": {}}, "arrkestra_stacks.Dev"),
+    ("apps", "arrkestra_stacks", {"dev": {"monitoring": {"enabled": False}}}, "arrkestra_stacks.dev.monitoring"),
+    ("platform", "arrkestra_stacks", {"dev": {"certificates": {"issuer": "selfsigned"}}}, "arrkestra_stacks.dev.certificates"),
+    ("apps", "arrkestra_stacks", {"dev": {"vpn": {"provider": "mullvad"}}}, "arrkestra_stacks.dev.vpn.provider"),
+    ("apps", "arrkestra_stacks", {"dev": {"apps": {"radar": {}}}}, "arrkestra_stacks.dev.apps.radar"),
+    ("apps", "arrkestra_stacks", {"dev": {"data": {"sub_path": "../main"}}}, "arrkestra_stacks.dev.data.sub_path"),
+    ("apps", "arrkestra_stacks", {"dev": {"domian": "dev.example.org"}}, "arrkestra_stacks.dev"),
+    ("wiring", "arrkestra_stacks", {"dev": {"uid": 0}}, "arrkestra_stacks.dev.uid"),
     # -- nodes -----------------------------------------------------------------------------------------------------
     ("nodes", "k3s_versoin", "v1.34.4+k3s1", "k3s_versoin"),
     ("nodes", "node_prep_reboot", "maybe", "node_prep_reboot"),

@@ -119,7 +119,7 @@ def test_every_documented_variable_reaches_the_model():
     with open(os.path.join(ROOT, "roles", "stack", "meta", "argument_specs.yml"), encoding="utf-8") as handle:
         documented = set(o[len("arrkestra_"):] for o in yaml.safe_load(handle)["argument_specs"]["main"]["options"]
                          if o.startswith("arrkestra_"))     # not the role's own (stack_gpu_labels)
-    known = set(stack_model.DEFAULTS) | set(platform_model.DEFAULTS) | {"apps"}
+    known = set(stack_model.DEFAULTS) | set(platform_model.DEFAULTS) | {"apps", "stack", "stacks"}
     assert documented == known
     # And each of them, set, is taken by the model (a misspelt one is refused, naming it).
     for name in sorted(set(stack_model.DEFAULTS) - {"data"}):
