@@ -289,9 +289,12 @@ def _dns_service(core, k8s):
     """kube-system/kube-dns at the clusterDNS address kubelet gives pods, leading to CoreDNS on the node."""
     ports = [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]
     labels = {"k8s-app": "kube-dns", "arrkestra.test/real-node": "true"}
-    cluster.create(core.create_namespaced_service, "kube-system", {
-        "metadata": {"name": "kube-dns", "labels": labels},
-        "spec": {"clusterIP": CLUSTER_DNS, "ports": [dict(p, targetPort=53) for p in ports]}})
+    # One left by an earlier start of the node on this control plane is kept: a second create is refused with 422
+    # (its cluster IP is allocated, checked before the name), not the 409 cluster.create tolerates.
+    if not any(s.metadata.name == "kube-dns" for s in core.list_namespaced_service("kube-system").items):
+        cluster.create(core.create_namespaced_service, "kube-system", {
+            "metadata": {"name": "kube-dns", "labels": labels},
+            "spec": {"clusterIP": CLUSTER_DNS, "ports": [dict(p, targetPort=53) for p in ports]}})
     cluster.create(k8s.DiscoveryV1Api(core.api_client).create_namespaced_endpoint_slice, "kube-system", {
         "metadata": {"name": "kube-dns-node", "labels": dict(labels, **{
             "kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "arrkestra.test"})},
