@@ -86,8 +86,10 @@ def stack_prune(found, model, credentials_apps=None):
 
 
 def stack_credentials(model, secret_reads=None):
-    """Every app's credentials: those the Secrets hold (a registered ``k8s_info`` loop), the missing ones made now."""
-    return app_credentials.complete_credentials(model, wiring_credentials(secret_reads or {}), os.urandom)
+    """Every app's credentials: those the Secrets hold (a registered ``k8s_info`` of the namespace's Secrets, or a loop
+    over the apps), the missing ones made now."""
+    reads = secret_reads if isinstance(secret_reads, dict) and not secret_reads.get("skipped") else {}
+    return app_credentials.complete_credentials(model, wiring_credentials(reads, None, model["apps"]), os.urandom)
 
 
 def stack_secrets(model, credentials):

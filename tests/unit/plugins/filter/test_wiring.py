@@ -121,3 +121,22 @@ def test_an_api_server_that_went_away_is_named_in_plain_words():
                               "phase ran (task: Deployments of the apps)") and "urllib3" not in message
     assert stack_failure({"msg": "arrkestra_config_storage_class 'x' does not exist"}, {}, "apps") == \
         "arrkestra_config_storage_class 'x' does not exist"
+
+
+def test_the_apps_phase_keeps_the_credentials_of_one_read_of_the_namespaces_secrets():
+    """roles/apps reads the namespace's Secrets in one call: each app's is found by its name, kept as it is, and only
+    what is missing is made (a Secret of another name, like the VPN's, is no app's)."""
+    import base64
+
+    from ansible_collections.arrkestra.homelab.plugins.filter.stack import FilterModule as StackFilters
+    from ansible_collections.arrkestra.homelab.plugins.plugin_utils import model
+
+    stack = model.build({"apps": {"radarr": {}, "prowlarr": {}}})
+    encoded = base64.b64encode(b"a" * 32).decode()
+    reads = {"resources": [{"metadata": {"name": "radarr-credentials"}, "data": {"api_key": encoded}},
+                           {"metadata": {"name": "vpn-credentials"}, "data": {"api_key": encoded}}]}
+    credentials = StackFilters().filters()["stack_credentials"](stack, reads)
+    assert credentials["radarr"]["api_key"] == "a" * 32
+    assert credentials["prowlarr"]["api_key"] not in ("", "a" * 32)
+    skipped = StackFilters().filters()["stack_credentials"](stack, {"skipped": True, "changed": False})
+    assert set(skipped) == {"radarr", "prowlarr"}
