@@ -26,6 +26,7 @@ the stack map (``plugins/plugin_utils/stackmap.py``) also reads::
      "rows": [row, ...],
      "errors": [{"phase": "wiring", "app": "radarr", "message": "radarr (radarr) did not answer at ..."}],
      "domain": "media.example.org", "distribution": "k3s",
+     "nodes": [{"name": "pi-1", "address": "192.168.1.11"}],        # the inventory's cluster hosts
      "apps": [{"name", "kind", "url", "web_url", "node", "external", "cronjob"}],   # stackmap.slim of the model
      "links": [{"id", "app", "group", "to", "url", "detail"}],       # stackmap.slim of wiring_links; no secret
      "duration": 12.3}                     # seconds of the run
@@ -458,7 +459,7 @@ def report(stack, rows, errors, model=None, links=None, duration=None):
     rows = [dict((k, r.get(k)) for k in ROW_KEYS) for r in rows]
     # What the map draws, in the map's own form (stackmap.slim: URLs without credentials, no link item, no secret)
     drawn = stackmap.slim(model or {}, links if isinstance(links, list) else [])
-    return {"stack": stack, "domain": drawn["domain"], "distribution": drawn["distribution"],
+    return {"stack": stack, "domain": drawn["domain"], "distribution": drawn["distribution"], "nodes": drawn["nodes"],
             "in_sync": not rows and not errors, "exit_code": exit_code(rows, errors),
             "summary": summary(rows, errors), "rows": rows, "errors": list(errors), "apps": drawn["apps"],
             "links": drawn["links"], "duration": round(duration, 1) if duration is not None else None}

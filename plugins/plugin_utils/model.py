@@ -446,6 +446,8 @@ def _build(variables, nodes=None, gpu_nodes=None):
                      usenet_root=mount + "/usenet"),
         "apps": apps,
         "platform": platform_settings,
+        # The cluster's hosts in the inventory, {name: address} (none for a cluster you already have): the map's nodes
+        "nodes": dict((str(k), str(v) if v else None) for k, v in (nodes or {}).items()),
     }
     platform.check(model, nodes)
     return model

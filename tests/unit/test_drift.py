@@ -268,6 +268,10 @@ def test_report_is_json_with_apps_and_links_and_no_credential():
     assert document["links"] == [{"id": "radarr/download_clients/qbittorrent", "app": "radarr",
                                   "group": "download_clients", "to": "qbittorrent",
                                   "url": "http://qbittorrent.media.svc.cluster.local:8080", "detail": []}]
+    assert document["nodes"] == []
+    with_nodes = drift.report("media", [], [], dict(model, nodes={"pi-1": "192.168.1.11"}), links)
+    assert with_nodes["nodes"] == [{"name": "pi-1", "address": "192.168.1.11"}]
+    assert "pi-1" in stackmap.svg_from_report(with_nodes)
     # the map is drawn from the document alone (scripts/drift.sh --map)
     picture = stackmap.svg_from_report(document)
     assert 'data-link="radarr/download_clients/qbittorrent"' in picture
