@@ -42,7 +42,8 @@ fi
 [ "$json" = 1 ] && cat "$report"
 code="$(.venv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["exit_code"])' "$report")" || exit 1
 if [ -n "$map" ]; then
-    .venv/bin/python - "$report" "$map" <<'EOF' || { echo "drift.sh: could not draw $map" >&2; code=1; }
+    PYTHONPATH="$ANSIBLE_COLLECTIONS_PATH${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/python - "$report" "$map" <<'EOF' \
+        || { echo "drift.sh: could not draw $map" >&2; code=1; }
 import json, sys
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import stackmap
 with open(sys.argv[1], encoding="utf-8") as handle:
