@@ -33,7 +33,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 from tests.controlplane import cluster  # noqa: E402
-from tests.integration.controlplane.test_controlplane import _cluster_storage  # noqa: E402
+from tests.integration.controlplane.test_controlplane import _cluster_storage, _forget  # noqa: E402
 from tests.integration.controlplane.test_platform import GROUPS, _what_k3s_and_the_charts_bring  # noqa: E402
 from tests.integration.controlplane.test_site import INVENTORIES, _cluster_hosts, _copy_inventory, _site  # noqa: E402
 from tests.lab.cluster_stack import ClusterStack  # noqa: E402
@@ -95,18 +95,7 @@ def main():
             print("| %s | %d | %d | %.1f | %.1f | %d | %d |" % (name, code, count, wall, cpu, requests, written))
     finally:
         stack.close()
-        core = client.CoreV1Api(api)
-        try:
-            core.delete_namespace(ns)
-        except client.ApiException:
-            pass
-        for index in range(16):
-            try:
-                core.delete_persistent_volume("%s-config-%02d" % (ns, index))
-            except client.ApiException:
-                pass
-        for node in made_nodes:
-            core.delete_node(node)
+        _forget(api, client, [ns], 16, made_nodes)
         if not running:
             cluster.stop()
         shutil.rmtree(work, ignore_errors=True)

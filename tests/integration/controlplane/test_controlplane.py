@@ -101,6 +101,22 @@ def _cluster_storage(controlplane, tmp_path, count, prefix):
     return api, client
 
 
+def _forget(api, client, namespaces, volumes, nodes=()):
+    """Take what a test made off the shared control plane: its ``namespaces``, for each the ``volumes`` config volumes
+    :func:`_cluster_storage` made (and the data volume the apps phase makes), and the ``nodes`` it added."""
+    core = client.CoreV1Api(api)
+    names = []
+    for namespace in namespaces:
+        names += ["%s-config-%02d" % (namespace, index) for index in range(volumes)] + ["arrkestra-%s-data" % namespace]
+    for delete, name in [(core.delete_namespace, n) for n in namespaces] + [(core.delete_persistent_volume, n) for n in names]:
+        try:
+            delete(name)
+        except client.ApiException:
+            pass
+    for node in nodes:
+        core.delete_node(node)
+
+
 def _apps(controlplane, tmp_path, namespace, apps, *extra):
     inventory = local_inventory(tmp_path / "inventory", {
         "arrkestra_kubeconfig": controlplane["kubeconfig"], "arrkestra_kube_context": controlplane["context"],

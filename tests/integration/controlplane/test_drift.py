@@ -31,7 +31,7 @@ import pytest
 
 from tests.controlplane import cluster
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
-from tests.integration.controlplane.test_controlplane import _cluster_storage
+from tests.integration.controlplane.test_controlplane import _cluster_storage, _forget
 from tests.integration.controlplane.test_platform import GROUPS, _what_k3s_and_the_charts_bring
 from tests.integration.controlplane.test_site import INVENTORIES, _cluster_hosts, _copy_inventory, _report, _site
 from tests.lab.cluster_stack import ClusterStack
@@ -230,15 +230,4 @@ def test_the_drift_report(tmp_path, controlplane):
         sys.stderr.write("[drift] drift runs: %s s\n" % ", ".join("%.1f" % t for t in timings))
     finally:
         stack.close()
-        core = client.CoreV1Api(api)
-        try:
-            core.delete_namespace(ns)
-        except client.ApiException:
-            pass
-        for index in range(16):
-            try:
-                core.delete_persistent_volume("%s-config-%02d" % (ns, index))
-            except client.ApiException:
-                pass
-        for node in made_nodes:
-            core.delete_node(node)
+        _forget(api, client, [ns], 16, made_nodes)

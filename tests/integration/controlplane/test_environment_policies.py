@@ -22,14 +22,12 @@ import sys
 import time
 
 import pytest
-import yaml
 
 from tests.controlplane import cluster, node
 from tests.controlplane.fixture import controlplane, real_node  # noqa: F401 pylint: disable=unused-import
-from tests.integration.controlplane.test_network_policies import SOURCE, Lab, _enforced
+from tests.integration.controlplane.test_network_policies import Lab, _enforced
+from tests.integration.controlplane.test_network_policies import _render as _render_example
 from tests.integration.controlplane.test_node import _wait
-from tests.integration.controlplane.test_site import _shipped_variable
-from tests.integration.render.test_render import render
 
 pytestmark = [pytest.mark.integration, pytest.mark.controlplane, pytest.mark.slow]
 
@@ -40,20 +38,8 @@ APPS = ("radarr", "prowlarr")
 def _render(tmp_path, ns, stack):
     """The example inventory's apps phase output (apps_mode=render) for ``stack`` (``-e arrkestra_stack``, as
     test_environments.py selects it), the main stack in namespace ``ns``: {kind: [object]}."""
-    out = tmp_path / stack
-    vpn = dict(_shipped_variable(SOURCE, "arrkestra_vpn"), endpoints=["%s/32" % node.HOST_IP])
-    extra = {"arrkestra_namespace": ns, "arrkestra_vpn": vpn, "arrkestra_stacks": {"dev": {}},
-             "arrkestra_network_policies": {"enabled": True, "allow_cidrs": []}}
-    argv = ["-e", json.dumps(extra)] + ([] if stack == "main" else ["-e", "arrkestra_stack=%s" % stack])
-    proc = render(SOURCE, str(out), *argv)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    objects = {}
-    for entry in sorted(os.listdir(out)):
-        if entry.endswith(".yaml") and entry != "kustomization.yaml":
-            with open(out / entry, encoding="utf-8") as handle:
-                doc = yaml.safe_load(handle)
-            objects.setdefault(doc["kind"], []).append(doc)
-    return objects
+    return _render_example(tmp_path, stack, ns, [], {"arrkestra_stacks": {"dev": {}}},
+                           [] if stack == "main" else ["-e", "arrkestra_stack=%s" % stack])
 
 
 def test_the_stacks_policies_keep_them_apart(tmp_path, controlplane, real_node):  # noqa: F811

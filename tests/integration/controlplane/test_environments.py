@@ -22,9 +22,9 @@ import pytest
 
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import links as link_model
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
-from tests.integration.controlplane.test_controlplane import _cluster_storage
+from tests.integration.controlplane.test_controlplane import _cluster_storage, _forget
 from tests.integration.controlplane.test_platform import GROUPS, _what_k3s_and_the_charts_bring
-from tests.integration.controlplane.test_site import _report
+from tests.integration.controlplane.test_site import _report, _site
 from tests.lab.cluster_stack import ClusterStack
 from tests.lab.playbook import local_inventory
 
@@ -208,53 +208,10 @@ def test_two_stacks_side_by_side(tmp_path, controlplane):
     finally:
         for stack in stacks.values():
             stack.close()
-        for namespace in (ns, dev_ns):
-            try:
-                core.delete_namespace(namespace)
-            except client.ApiException:
-                pass
-            for index in range(8):
-                try:
-                    core.delete_persistent_volume("%s-config-%02d" % (namespace, index))
-                except client.ApiException:
-                    pass
-            try:
-                core.delete_persistent_volume("arrkestra-%s-data" % namespace)
-            except client.ApiException:
-                pass
+        _forget(api, client, [ns, dev_ns], 8)
 
 
 def _site_with(inventory, log, stack, extra, playbooks=("platform.yml", "apps.yml", "wiring.yml")):
     """:func:`test_site._site` on ``playbooks`` for the stack ``stack`` (``-e arrkestra_stack``), with ``extra``
     arguments."""
-    import subprocess
-
-    from tests.lab.playbook import BIN, ROOT
-    from tests.lab.stack import Run
-
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
-    argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory)]
-    argv += [os.path.join(ROOT, "playbooks", p) for p in playbooks]
-    if stack:
-        argv += ["-e", "arrkestra_stack=%s" % stack]
-    argv += list(extra)
-    start = time.monotonic()
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
-    log.append(time.monotonic() - start)
-    documents, text, index = [], proc.stdout, 0
-    decoder = json.JSONDecoder()
-    while True:
-        while index < len(text) and text[index].isspace():
-            index += 1
-        if index >= len(text):
-            break
-        try:
-            document, index = decoder.raw_decode(text, index)
-        except ValueError:
-            break
-        documents.append(document)
-    if documents:
-        proc.stdout = json.dumps(documents[-1])
-    return Run(proc)
+    return _site(inventory, log, playbooks, extra=(["-e", "arrkestra_stack=%s" % stack] if stack else []) + list(extra))

@@ -78,13 +78,14 @@ print(json.dumps(out))
 """
 
 
-def _render(tmp_path, name, ns, allow_cidrs):
-    """The example inventory's apps phase output (apps_mode=render), in namespace ``ns``: {kind: [object]}."""
+def _render(tmp_path, name, ns, allow_cidrs, variables=None, extra=()):
+    """The example inventory's apps phase output (apps_mode=render), in namespace ``ns``: {kind: [object]};
+    ``variables``: more inventory variables, ``extra``: more arguments of ansible-playbook."""
     out = tmp_path / name
     vpn = dict(_shipped_variable(SOURCE, "arrkestra_vpn"), endpoints=["%s/32" % node.HOST_IP])
-    extra = {"arrkestra_namespace": ns, "arrkestra_vpn": vpn,
-             "arrkestra_network_policies": {"enabled": True, "allow_cidrs": allow_cidrs}}
-    proc = render(SOURCE, str(out), "-e", json.dumps(extra))
+    given = dict({"arrkestra_namespace": ns, "arrkestra_vpn": vpn,
+                  "arrkestra_network_policies": {"enabled": True, "allow_cidrs": allow_cidrs}}, **(variables or {}))
+    proc = render(SOURCE, str(out), "-e", json.dumps(given), *extra)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     objects = {}
     for entry in sorted(os.listdir(out)):

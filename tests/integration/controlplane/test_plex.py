@@ -26,7 +26,7 @@ import pytest
 from tests.controlplane import cluster
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
 from tests.doubles.plex import PlexTvDouble
-from tests.integration.controlplane.test_controlplane import _cluster_storage
+from tests.integration.controlplane.test_controlplane import _cluster_storage, _forget
 from tests.integration.controlplane.test_platform import GROUPS, _what_k3s_and_the_charts_bring
 from tests.integration.controlplane.test_site import _cluster_hosts, _copy_inventory, _report, _site
 from tests.lab.cluster_stack import ClusterStack
@@ -140,14 +140,4 @@ def test_a_plex_stack_signs_in_once_then_converges(tmp_path, controlplane):
     finally:
         stack.close()
         plex_tv_server.stop()
-        try:
-            core.delete_namespace(ns)
-        except client.ApiException:
-            pass
-        for index in range(8):
-            try:
-                core.delete_persistent_volume("%s-config-%02d" % (ns, index))
-            except client.ApiException:
-                pass
-        for node in made_nodes:
-            core.delete_node(node)
+        _forget(api, client, [ns], 8, made_nodes)

@@ -36,7 +36,7 @@ import yaml
 from ansible_collections.arrkestra.homelab.plugins.plugin_utils import links as link_model
 from tests.controlplane import cluster
 from tests.controlplane.fixture import controlplane  # noqa: F401 pylint: disable=unused-import
-from tests.integration.controlplane.test_controlplane import _cluster_storage
+from tests.integration.controlplane.test_controlplane import _cluster_storage, _forget
 from tests.integration.controlplane.test_platform import GROUPS, _what_k3s_and_the_charts_bring
 from tests.lab.clients import Transmission
 from tests.lab.cluster_stack import ClusterStack
@@ -95,16 +95,17 @@ def _copy_inventory(source, dest, overrides):
     return dest
 
 
-def _site(inventory, log, phases=PHASES, env=None):
+def _site(inventory, log, phases=PHASES, env=None, extra=()):
     """ansible-playbook on ``phases`` (by default those after the nodes phase), as scripts/site.sh runs site.yml;
-    ``env``: variables of the environment to change (another ``HOME``: another controller)."""
+    ``env``: variables of the environment to change (another ``HOME``: another controller); ``extra``: arguments
+    after the playbooks. No standard input: a prompt fails instead of waiting."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", **(env or {}))
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory)]
-    argv += [os.path.join(ROOT, "playbooks", p) for p in phases]
+    argv += [os.path.join(ROOT, "playbooks", p) for p in phases] + list(extra)
     start = time.monotonic()
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
     log.append(time.monotonic() - start)
     with open(os.path.join(os.path.dirname(str(inventory)), "run%d.json" % len(log)), "w", encoding="utf-8") as handle:
         handle.write(proc.stdout)
@@ -272,15 +273,4 @@ def test_the_readme_command_on(name, tmp_path, controlplane):
         stack.close()
         for transmission in externals.values():
             transmission.stop()
-        core = client.CoreV1Api(api)
-        try:
-            core.delete_namespace(ns)
-        except client.ApiException:
-            pass
-        for index in range(16):
-            try:
-                core.delete_persistent_volume("%s-config-%02d" % (ns, index))
-            except client.ApiException:
-                pass
-        for node in made_nodes:
-            core.delete_node(node)
+        _forget(api, client, [ns], 16, made_nodes)
