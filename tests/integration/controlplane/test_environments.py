@@ -137,27 +137,18 @@ def test_two_stacks_side_by_side(tmp_path, controlplane):
 
         for stack in stacks.values():
             stack.reset()
-        again = run("main")
-        assert again.rc == 0, "main, second run:\n" + report(again)
-        problems = []
-        if again.changed:
-            problems.append("main's second run changed %d:\n%s" % (again.changed, report(again)))
-        if any(s.writes() for s in stacks.values()):
-            problems.append("main's second run wrote to an app: %s"
-                            % json.dumps(dict((n, s.writes()) for n, s in stacks.items())))
-        assert not problems, "\n".join(problems)
-        assert _snapshot(api, dev_ns) == dev_before, "main's second run rewrote dev's objects"
-
-        dev_again = run("dev")
-        assert dev_again.rc == 0, "dev, second run:\n" + report(dev_again)
-        problems = []
-        if dev_again.changed:
-            problems.append("dev's second run changed %d:\n%s" % (dev_again.changed, report(dev_again)))
-        if any(s.writes() for s in stacks.values()):
-            problems.append("dev's second run wrote to an app: %s"
-                            % json.dumps(dict((n, s.writes()) for n, s in stacks.items())))
-        assert not problems, "\n".join(problems)
-        assert _snapshot(api, ns) == main_before, "dev's runs rewrote main's objects"
+        # Each second run: no change, no write to any app (sign-ins count), nothing of the other stack rewritten.
+        for name, other, other_ns, other_before in (("main", "dev", dev_ns, dev_before), ("dev", "main", ns, main_before)):
+            again = run(name)
+            assert again.rc == 0, "%s, second run:\n%s" % (name, report(again))
+            problems = []
+            if again.changed:
+                problems.append("%s's second run changed %d:\n%s" % (name, again.changed, report(again)))
+            if any(s.writes() for s in stacks.values()):
+                problems.append("%s's second run wrote to an app: %s"
+                                % (name, json.dumps(dict((n, s.writes()) for n, s in stacks.items()))))
+            assert not problems, "\n".join(problems)
+            assert _snapshot(api, other_ns) == other_before, "%s's runs rewrote %s's objects" % (name, other)
         for name, stack in stacks.items():
             assert not stack.violations(), (name, stack.violations())
             assert sorted(stack.apps) == ["prowlarr", "qbittorrent", "radarr"], (name, stack.events)
