@@ -30,6 +30,10 @@ The slim form in full - what the drift report carries when it puts these keys at
                 "url": "http://qbittorrent.media.svc.cluster.local:8080",  # where it points, or None
                 "detail": ["/data/torrents/radarr-4k"]}]}                # folders or values it sets, no secret
 
+Besides the wiring's links, :func:`slim` adds those of the apps the wiring does not make links for, which call
+others from their own configuration (:data:`CALLS`): Recyclarr's and Unpackerr's calls to the arr apps as arrows,
+Homepage's widgets as lines of its box - read from the ``callers`` of the stack model, as the NetworkPolicies are.
+
 URLs are cleaned of any user, password, query or fragment; a link's URL and detail come from a list of known
 options of its item (host, port, paths...), never from its secrets (which a link holds as references anyway).
 
@@ -78,14 +82,22 @@ COLUMNS = (
     (("other apps", None),),
 )
 #: Groups of links that are a line of their app's box although they name another app (``to``): a download
-#: client's category for an arr app is made in the client, and the client never calls the arr app.
-BOX_GROUPS = ("categories",)
+#: client's category for an arr app is made in the client, and the client never calls the arr app; a dashboard's
+#: widgets read most apps of the stack (arrows to all of them would hide the rest of the map).
+BOX_GROUPS = ("categories", "widgets")
+#: The links of an app that the wiring does not make - it calls the others from its own configuration (Recyclarr,
+#: Unpackerr, Homepage: the catalog's ``calls``) - drawn from the ``callers`` the stack model gives each app (what
+#: its NetworkPolicy lets in). No drift row names them: a change of one is a row of its app's own objects.
+CALLS = "calls"
+#: The kinds whose calls are the widgets of a dashboard: lines of its box (``widgets``), not arrows.
+DASHBOARDS = ("homepage",)
 #: How a group of links reads on the map.
 GROUP_TITLES = {
     "download_clients": "download client", "notifications": "notification", "applications": "application",
     "indexer_proxies": "indexer proxy", "services": "service", "setup": "media server", "connections": "connection",
     "categories": "category", "root_folders": "root folder", "libraries": "library", "startup": "startup",
     "api_keys": "API key", "tags": "tag", "encoding": "encoding", "preferences": "preference",
+    CALLS: "calls its API", "widgets": "widget",
 }
 #: Options of an item that say what a link sets in its app (folders, names, modes): never a secret.
 DETAIL_KEYS = ("save_path", "dir", "paths", "hardware_acceleration")
@@ -170,7 +182,7 @@ def _slim_link(link, apps):
         url, detail = _item_url(link.get("item") or {}), _detail(link.get("item") or {})
     if not url and link.get("to") and link.get("group") not in BOX_GROUPS:
         url = clean_url((apps.get(link.get("to")) or {}).get("url"))
-    if link.get("group") in BOX_GROUPS and "item" not in link:
+    if link.get("group") == "categories" and "item" not in link:
         url = None      # a category's "to" is the arr app that files into it, not where it points
     return {"id": str(link["id"]), "app": link.get("app"), "group": str(link.get("group") or ""), "to": link.get("to"),
             "url": _strip_slash(url), "detail": detail}
@@ -197,16 +209,33 @@ def _nodes(nodes):
     return out
 
 
+def _calls(models, apps):
+    """The links of the apps the wiring does not make (see :data:`CALLS`), slim, in the stack's order of callers and
+    then of the apps they call; none for apps already slim (no ``callers``: the report carries these links)."""
+    by_name = dict((a["name"], a) for a in apps)
+    unwired = [a["name"] for a in models if a.get("wired") is False and a["name"] in by_name]
+    out = []
+    for caller in unwired:
+        group = "widgets" if by_name[caller]["kind"] in DASHBOARDS else CALLS
+        for target in models:
+            if caller in (target.get("callers") or ()) and target["name"] in by_name:
+                out.append({"id": "%s/%s/%s" % (caller, group, target["name"]), "app": caller, "group": group,
+                            "to": target["name"], "url": by_name[target["name"]]["url"]})
+    return out
+
+
 def slim(stack, links, nodes=None):
     """What the map needs of the stack model, its links and the cluster's ``nodes`` (see the module's docstring)."""
-    apps = [_slim_app(a) for a in stack.get("apps") or () if isinstance(a, dict) and a.get("name")]
+    models = [a for a in stack.get("apps") or () if isinstance(a, dict) and a.get("name")]
+    apps = [_slim_app(a) for a in models]
     by_name = dict((a["name"], a) for a in apps)
+    links = [link for link in links or () if isinstance(link, dict) and link.get("id")] + _calls(models, apps)
     return {
         "namespace": stack.get("namespace") or stack.get("stack"), "domain": stack.get("domain"),
         "distribution": stack.get("distribution") or (stack.get("platform") or {}).get("distribution"),
         "nodes": _nodes(nodes if nodes is not None else stack.get("nodes")),
         "apps": apps,
-        "links": [_slim_link(link, by_name) for link in links or () if isinstance(link, dict) and link.get("id")],
+        "links": [_slim_link(link, by_name) for link in links],
     }
 
 
@@ -604,7 +633,7 @@ def _title(data, report, results):
     where = ", ".join("%s %s" % (key, data[key]) for key in ("namespace", "domain") if data.get(key))
     out = [_text(MARGIN, MARGIN + 16, "Arrkestra stack" + (" - " + where if where else ""),
                  size=TITLE_SIZE, weight="bold", fill=COLOURS["text"])]
-    edges = [link for link in data["links"] if link.get("to") and link["group"] not in BOX_GROUPS]
+    edges = [link for link in data["links"] if link.get("to") and link["group"] != "categories"]
     parts = ["%d apps" % len(data["apps"]), "%d links (%d between apps)" % (len(data["links"]), len(edges))]
     if data.get("distribution"):
         parts.insert(0, str(data["distribution"]))

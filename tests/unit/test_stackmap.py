@@ -115,13 +115,20 @@ def test_the_map_names_every_app_and_every_link_with_its_url(name):
     drawn = by_link(root)
     slim = dict((link["id"], link) for link in stackmap.slim(stack, links, nodes)["links"])
     apps = dict((a["name"], a) for a in stack["apps"])
-    assert set(drawn) == set(link["id"] for link in links)
-    for link in links:
+    # and the calls of the apps the wiring does not link (Recyclarr, Unpackerr, Homepage): one per app whose
+    # callers (its NetworkPolicy's) name them
+    calls = [{"id": "%s/%s/%s" % (caller["name"], "widgets" if caller["kind"] == "homepage" else "calls", app["name"]),
+              "app": caller["name"], "to": app["name"], "group": "widgets" if caller["kind"] == "homepage" else "calls"}
+             for caller in stack["apps"] if not caller["wired"] for app in stack["apps"] if caller["name"] in app["callers"]]
+    assert set(drawn) == set(link["id"] for link in links + calls)
+    for link in links + calls:
         elements = drawn[link["id"]]
         titles = [text_of(t) for e in elements for t in e.iter(SVG + "title")]
         assert any(link["id"] in t for t in titles), link["id"]
         url = slim[link["id"]]["url"]
-        if link["to"] and link["group"] != "categories":
+        if link["group"] == "widgets":      # a line of the dashboard's box, with the app's URL
+            assert url == apps[link["to"]]["url"] and any(url in text_of(e) for e in elements), link["id"]
+        elif link["to"] and link["group"] != "categories":
             # an arrow to the app it points at, labelled with where it points: the app's own URL here
             assert url == apps[link["to"]]["url"], link["id"]
             assert any(e.find(SVG + "path") is not None for e in elements), link["id"]
@@ -132,6 +139,12 @@ def test_the_map_names_every_app_and_every_link_with_its_url(name):
     for host, address in (nodes or {}).items():
         assert "%s  %s" % (host, address) in everything
     if name == "example":
+        assert set(link["to"] for link in calls if link["app"] == "unpackerr") == {"radarr", "radarr-4k", "sonarr"}
+        assert set(link["to"] for link in calls if link["app"] == "recyclarr") == {"radarr", "radarr-4k", "sonarr"}
+        assert {"prowlarr", "radarr-4k", "qbittorrent", "sabnzbd", "seerr"} <= set(
+            link["to"] for link in calls if link["app"] == "homepage")
+        assert "widget radarr-4k -> http://radarr-4k.media.svc.cluster.local:7878" in text_of(
+            app_group(root, "homepage"))
         assert "on node pi-1" in text_of(app_group(root, "jellyfin"))
         assert "/data/torrents/radarr-4k" in text_of(app_group(root, "qbittorrent"))
     if name == "multi-instance":
