@@ -107,6 +107,9 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_ok(self, result):
         data, task = _data(result), _task(result)
         self._facts(data)
+        if drift.not_answering(data):       # an app named, the run gone on with the others (wiring_keep_going)
+            self.errors.append(drift.error_of(self._phase(task), task.get_name(), data))
+            return
         self.rows.extend(drift.rows_of(self._phase(task), task.get_name(), data, bool(data.get("censored"))))
 
     def v2_runner_on_failed(self, result, ignore_errors=False):

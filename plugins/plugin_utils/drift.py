@@ -384,6 +384,12 @@ def rows_of(phase, task_name, result, censored=False):
     return [row(phase, app, task_name, "(task)", "changed", "unchanged", "update")]
 
 
+def not_answering(result):
+    """Whether a task result is the wiring's "radarr (radarr) did not answer at ...": an error of the report also
+    when the run went on past it (``wiring_keep_going``: the task does not fail, the other apps are compared)."""
+    return isinstance(result, dict) and bool(_NOT_ANSWERING.match(str(result.get("msg") or "")))
+
+
 def error_of(phase, task_name, result):
     """An error ``{phase, app, message}`` from a failed (or unreachable) task result."""
     result = result if isinstance(result, dict) else {}
