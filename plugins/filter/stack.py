@@ -67,21 +67,17 @@ def stack_objects(model, only=None):
 
 
 def stack_prune(found, model, credentials_apps=None):
-    """Of the objects ``found`` in the cluster (``k8s_info`` results), those the stack no longer has.
-
-    ``found`` is a registered loop over kinds; each resource is ``{kind, metadata.name}``.
-    """
+    """Of the objects ``found`` in the cluster (``{kind, apiVersion, metadata}``, as kubernetes.core's ``k8s`` lookup
+    lists them), those the stack no longer has."""
     wanted = set((o["kind"], o["metadata"]["name"]) for o in workloads.objects(model))
     wanted |= set(("Secret", a["secret"]) for a in model["apps"] if a["secret"])
     gone = []
-    for result in (found or {}).get("results", ()):
-        for resource in result.get("resources") or ():
-            if (resource["metadata"].get("labels") or {}).get("app.kubernetes.io/component") in ("platform", "wiring"):
-                continue    # the platform phase's own (the VPN credentials), the wiring phase's record
-            key = (resource.get("kind") or (result.get("apps_kind") or {}).get("kind"), resource["metadata"]["name"])
-            if key not in wanted:
-                gone.append({"kind": key[0], "name": key[1],
-                             "api_version": resource.get("apiVersion")})
+    for resource in found or ():
+        if (resource["metadata"].get("labels") or {}).get("app.kubernetes.io/component") in ("platform", "wiring"):
+            continue    # the platform phase's own (the VPN credentials), the wiring phase's record
+        if (resource["kind"], resource["metadata"]["name"]) not in wanted:
+            gone.append({"kind": resource["kind"], "name": resource["metadata"]["name"],
+                         "api_version": resource["apiVersion"]})
     return gone
 
 
